@@ -1,0 +1,47 @@
+/**
+ * `@tandem/workers`: everything that runs in, or manages, worker threads.
+ *
+ * @module
+ */
+export { defineTasks, moveResult } from './define.js';
+export type {
+  Moved,
+  TaskContext,
+  TaskFunction,
+  TaskInput,
+  TaskMap,
+  TaskModule,
+  TaskResult,
+  TasksOf,
+} from './define.js';
+export { WorkerPool } from './pool.js';
+export type { RunOptions } from './pool.js';
+export { defaultThreads } from './pool-options.js';
+export type { ResolvedPoolOptions, WorkerPoolOptions } from './pool-options.js';
+export type { LatencySummary, PoolStats } from './pool-stats.js';
+export { summarize } from './pool-stats.js';
+export { deserializeError, registerError, serializeError } from './codec.js';
+export type { SerializedError } from './codec.js';
+export {
+  InvalidArgumentError,
+  InvalidTaskModuleError,
+  MapItemError,
+  OutOfRangeError,
+  PoolClosedError,
+  PoolDestroyedError,
+  QueueFullError,
+  RemoteTaskError,
+  ServiceClosedError,
+  TandemError,
+  TaskModuleLoadError,
+  TaskTimeoutError,
+  UncloneableInputError,
+  UncloneableResultError,
+  UnknownTaskError,
+  WorkerCrashedError,
+} from './errors.js';
+export { clock, mockTimersClock, setClock, systemClock } from './clock.js';
+export type { Clock, TimerHandle } from './clock.js';
+export { deferred } from './internal/deferred.js';
+export type { Deferred } from './internal/deferred.js';
+export { checkDuration, checkInteger, checkOneOf, checkSignal } from './validate.js';

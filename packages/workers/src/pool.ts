@@ -1,0 +1,437 @@
+/**
+ * `WorkerPool`: a fixed set of worker threads over Piscina, with a bounded queue of its own in
+ * front (so that it knows, for every task, whether it is queued, waiting inside a worker or
+ * running), cancellation that reaches running work, crash recovery and coded errors.
+ *
+ * @module
+ */
+import { MessagePort, type Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { clock } from './clock.js';
+import { deserializeError } from './codec.js';
+import type { TaskInput, TaskMap, TaskResult } from './define.js';
+import {
+  PoolClosedError,
+  PoolDestroyedError,
+  QueueFullError,
+  TaskTimeoutError,
+  UncloneableInputError,
+  UnknownTaskError,
+  WorkerCrashedError,
+} from './errors.js';
+import { type Deferred, deferred } from './internal/deferred.js';
+import { Fifo } from './internal/fifo.js';
+import {
+  type ResolvedPoolOptions,
+  type WorkerPoolOptions,
+  resolvePoolOptions,
+} from './pool-options.js';
+import { type PoolStats, StatsRecorder } from './pool-stats.js';
+import {
+  CONTROL_PORT_KEY,
+  Mode,
+  type TaskMessage,
+  TaskState,
+  ToLoop,
+  ToWorker,
+  type WorkerBootData,
+  isEnvelope,
+} from './protocol.js';
+import { SlotTable } from './slot-table.js';
+import { type TaskRecord, newTaskRecord } from './task-record.js';
+import { inspectValue } from './transfer.js';
+import { checkDuration, checkSignal } from './validate.js';
+
+/** What a worker posts once on start-up: the port the loop uses to reach it. */
+interface ControlPortMessage {
+  [CONTROL_PORT_KEY]: MessagePort;
+  threadId: number;
+}
+
+const entryUrl = new URL('./worker-entry.js', import.meta.url);
+
+/** A task that never started may be handed to a new worker this many times after crashes. */
+const MAX_REDISPATCH = 3;
+
+/** Options of one `run()`. */
+export interface RunOptions {
+  /** Cancels the task: a queued task never starts; a running one sees `ctx.signal` abort. */
+  signal?: AbortSignal | undefined;
+  /** Ms the task may run, counted from the moment a worker starts it. */
+  timeout?: number | undefined;
+  /** Ms the task may take in all, counted from this call (queue time included). */
+  deadline?: number | undefined;
+  /** Move the ArrayBuffers found in `input` instead of copying them; the caller loses them. */
+  transfer?: boolean | undefined;
+  /** Receives each `ctx.progress(value)` of the task. */
+  onProgress?: ((value: unknown) => void) | undefined;
+}
+
+/**
+ * A pool of worker threads that run the tasks of one task module.
+ *
+ * Every `run()` settles: with the task's result, its error (rebuilt with its class, code,
+ * cause and properties), `signal.reason` when cancelled, `TaskTimeoutError`,
+ * `WorkerCrashedError` when its worker dies, or `PoolDestroyedError`.
+ *
+ * @example
+ * await using pool = await WorkerPool.start<typeof tasks>({ tasks: new URL('./tasks.js', import.meta.url) });
+ * const n = await pool.run('wordCount', text, { timeout: 2_000 });
+ */
+export class WorkerPool<Tasks extends TaskMap = TaskMap> {
+  readonly options: ResolvedPoolOptions;
+  readonly #piscina: Piscina;
+  readonly #slots: SlotTable;
+  readonly #capacity: number;
+  readonly #queue = new Fifo<TaskRecord>();
+  /** Callers waiting for room in a full queue (`onFull: 'wait'`). */
+  readonly #waiting = new Fifo<TaskRecord>();
+  /** Tasks handed to workers, by slot. */
+  readonly #bySlot: (TaskRecord | undefined)[] = [];
+  readonly #controlPorts = new Map<number, MessagePort>();
+  readonly #exitCodes = new Map<number, number>();
+  readonly #stats = new StatsRecorder();
+  #known = new Set<string>();
+  #nextId = 1;
+  #inWorkers = 0;
+  #unsettled = 0;
+  #idle: Deferred<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #destroyed = false;
+
+  /**
+   * Starts the workers and loads the task module in them.
+   *
+   * @throws TaskModuleLoadError (`ERR_TANDEM_TASK_MODULE_LOAD`) when the module fails to load,
+   * InvalidTaskModuleError (`ERR_TANDEM_INVALID_TASK_MODULE`) when it does not default-export
+   * `defineTasks({ … })`; option errors (`ERR_TANDEM_INVALID_ARGUMENT`, `ERR_TANDEM_OUT_OF_RANGE`).
+   */
+  static async start<Tasks extends TaskMap = TaskMap>(
+    options: WorkerPoolOptions,
+  ): Promise<WorkerPool<Tasks>> {
+    const pool = new WorkerPool<Tasks>(resolvePoolOptions(options));
+    try {
+      const names = (await pool.#piscina.run([0, -1, '', undefined, Mode.describe])) as string[];
+      pool.#known = new Set(names);
+    } catch (failure) {
+      await pool.destroy();
+      throw isEnvelope(failure) && failure.__tandem === 'error'
+        ? deserializeError(failure.error)
+        : failure;
+    }
+    return pool;
+  }
+
+  private constructor(options: ResolvedPoolOptions) {
+    this.options = options;
+    this.#capacity = options.threads * options.concurrentTasksPerWorker;
+    this.#slots = new SlotTable(this.#capacity);
+    const workerData: WorkerBootData = { tasksUrl: options.tasksUrl, states: this.#slots.buffer };
+    this.#piscina = new Piscina({
+      filename: entryUrl.href,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      concurrentTasksPerWorker: options.concurrentTasksPerWorker,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      recordTiming: false,
+      workerData,
+      ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
+      ...(options.execArgv && { execArgv: options.execArgv }),
+    });
+    this.#piscina.on('message', (message: unknown) => this.#onWorkerMessage(message));
+    // Without a listener Piscina would throw the error of an idle worker into the process;
+    // the worker's exit is counted in `workersReplaced` (see #onWorkerMessage).
+    this.#piscina.on('error', () => {});
+  }
+
+  /** Names of the tasks the module defines. */
+  get taskNames(): string[] {
+    return [...this.#known];
+  }
+
+  /**
+   * Runs task `name` on `input` in a worker.
+   *
+   * @throws (synchronously, as a rejection) UnknownTaskError, UncloneableInputError,
+   * PoolClosedError, QueueFullError (with `onFull: 'reject'`), and option errors; nothing is
+   * queued when these are thrown.
+   */
+  run<Name extends keyof Tasks & string>(
+    name: Name,
+    input: TaskInput<Tasks[Name]>,
+    options: RunOptions = {},
+  ): Promise<TaskResult<Tasks[Name]>> {
+    try {
+      return this.#submit(name, input, 0, options) as Promise<TaskResult<Tasks[Name]>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** @internal The batching entry used by `map`: `items` run in one worker, in order. */
+  runBatch(name: string, items: unknown[], options: RunOptions): Promise<unknown> {
+    try {
+      return this.#submit(name, items, Mode.batch, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #submit(name: string, input: unknown, mode: number, options: RunOptions): Promise<unknown> {
+    const { signal, timeout, deadline, transfer, onProgress } = options;
+    checkSignal('options.signal', signal);
+    checkDuration('options.timeout', timeout);
+    checkDuration('options.deadline', deadline);
+    signal?.throwIfAborted();
+    if (this.#closing !== undefined || this.#destroyed) throw new PoolClosedError();
+    if (!this.#known.has(name)) throw new UnknownTaskError(name, this.taskNames);
+    const { problem, transferList } = inspectValue(input, transfer === true);
+    if (problem !== undefined) throw new UncloneableInputError(name, problem.path, problem.kind);
+    const full = this.#queue.size >= this.options.maxQueue;
+    if (full && this.options.onFull === 'reject') throw new QueueFullError(this.options.maxQueue);
+
+    const record = newTaskRecord(this.#nextId++, name, input, mode, clock().now());
+    record.transferList = transferList;
+    record.timeout = timeout;
+    record.onProgress = onProgress;
+    if (timeout !== undefined) record.mode |= Mode.reportStart;
+    this.#unsettled++;
+    if (signal !== undefined) this.#listen(record, signal);
+    if (deadline !== undefined) {
+      record.timer = clock().setTimeout(
+        () => this.#cancel(record, new TaskTimeoutError(name, deadline, 'deadline'), TaskState.timedOut),
+        deadline,
+      );
+    }
+    if (full) this.#waiting.push(record);
+    else this.#enqueue(record);
+    return record.caller.promise;
+  }
+
+  #listen(record: TaskRecord, signal: AbortSignal): void {
+    const onAbort = () => this.#cancel(record, signal.reason, TaskState.cancelled);
+    signal.addEventListener('abort', onAbort, { once: true });
+    record.unlisten = () => signal.removeEventListener('abort', onAbort);
+  }
+
+  #enqueue(record: TaskRecord): void {
+    record.where = 'queued';
+    if (this.#inWorkers < this.#capacity && this.#queue.size === 0) this.#dispatch(record);
+    else this.#queue.push(record);
+  }
+
+  /** Hands queued tasks to workers while they have room, and admits waiting callers. */
+  #pump(): void {
+    while (this.#inWorkers < this.#capacity) {
+      const next = this.#queue.shift();
+      if (next === undefined) break;
+      this.#dispatch(next);
+    }
+    while (this.#queue.size < this.options.maxQueue) {
+      const waiter = this.#waiting.shift();
+      if (waiter === undefined) break;
+      this.#enqueue(waiter);
+    }
+  }
+
+  #dispatch(record: TaskRecord): void {
+    const slot = this.#slots.acquire();
+    record.slot = slot;
+    record.where = 'worker';
+    record.dispatchedAt = clock().now();
+    this.#stats.recordWait(record.dispatchedAt - record.submittedAt);
+    this.#bySlot[slot] = record;
+    this.#inWorkers++;
+    const message: TaskMessage = [record.id, slot, record.name, record.input, record.mode];
+    this.#piscina.run(message, { transferList: record.transferList }).then(
+      (value) => this.#onWorkerResult(record, value),
+      (failure) => this.#onWorkerFailure(record, failure),
+    );
+  }
+
+  #onWorkerResult(record: TaskRecord, value: unknown): void {
+    this.#leaveWorker(record);
+    if (record.reason === undefined) this.#stats.completed++;
+    this.#settle(record, record.reason === undefined, record.reason ?? value);
+  }
+
+  #onWorkerFailure(record: TaskRecord, failure: unknown): void {
+    const state = this.#slots.state(record.slot);
+    const owner = this.#slots.owner(record.slot);
+    this.#leaveWorker(record);
+    if (record.reason !== undefined) {
+      this.#settle(record, false, record.reason);
+    } else if (isEnvelope(failure)) {
+      this.#stats.failed++;
+      this.#settle(record, false, failure.__tandem === 'error' ? deserializeError(failure.error) : failure);
+    } else if (this.#destroyed) {
+      this.#settle(record, false, new PoolDestroyedError(record.name));
+    } else if (state === TaskState.pending && record.redispatches < MAX_REDISPATCH) {
+      // It never started: its worker died under another task. Run it on a fresh worker.
+      record.redispatches++;
+      record.removed = false;
+      record.where = 'queued';
+      this.#queue.unshift(record);
+      this.#pump();
+    } else {
+      this.#stats.failed++;
+      this.#stats.crashed++;
+      const exitCode = state === TaskState.running ? this.#exitCodes.get(owner) : undefined;
+      this.#settle(record, false, new WorkerCrashedError(record.name, exitCode, { cause: failure }));
+    }
+  }
+
+  #leaveWorker(record: TaskRecord): void {
+    this.#stats.recordRun(clock().now() - record.dispatchedAt);
+    this.#bySlot[record.slot] = undefined;
+    this.#slots.release(record.slot);
+    this.#inWorkers--;
+    if (record.graceTimer !== undefined) clock().clearTimeout(record.graceTimer);
+    record.where = 'done';
+    this.#pump();
+  }
+
+  /**
+   * Cancels a task with `reason`. Queued: it leaves the queue and rejects now. In a worker but
+   * not started: the worker will skip it, and it rejects now. Running: its `ctx.signal` aborts,
+   * and it rejects once the worker lets go of it, or once the worker is terminated after `grace`.
+   */
+  #cancel(record: TaskRecord, reason: unknown, state: number): void {
+    if (record.reason !== undefined || record.caller.settled) return;
+    record.reason = reason;
+    this.#stats.cancelled++;
+    if (record.where === 'queued' || record.where === 'waiting') {
+      (record.where === 'queued' ? this.#queue : this.#waiting).remove(record);
+      record.where = 'done';
+      this.#settle(record, false, reason);
+      this.#pump();
+      return;
+    }
+    if (this.#slots.cancel(record.slot, state)) {
+      this.#settle(record, false, reason);
+      return;
+    }
+    this.#controlPorts.get(this.#slots.owner(record.slot))?.postMessage([ToWorker.abort, record.slot, record.id]);
+    record.graceTimer = clock().setTimeout(() => this.#terminateOwner(record), this.options.grace);
+  }
+
+  /** The running task ignored its abort for `grace` ms: end its worker (Piscina replaces it). */
+  #terminateOwner(record: TaskRecord): void {
+    if (record.where !== 'worker') return;
+    const owner = this.#slots.owner(record.slot);
+    const worker = this.#piscina.threads.find((thread: Worker) => thread.threadId === owner);
+    void worker?.terminate();
+  }
+
+  #settle(record: TaskRecord, ok: boolean, value: unknown): void {
+    if (record.timer !== undefined) clock().clearTimeout(record.timer);
+    record.unlisten?.();
+    if (record.caller.settled) return this.#maybeIdle(record);
+    record.caller.settled = true;
+    if (ok) record.caller.resolve(value);
+    else record.caller.reject(value);
+    this.#maybeIdle(record);
+  }
+
+  // A task counts as settled for close() only once no worker holds it any more.
+  #maybeIdle(record: TaskRecord): void {
+    if (record.where !== 'done' || record.counted) return;
+    record.counted = true;
+    if (--this.#unsettled === 0) this.#idle?.resolve();
+  }
+
+  #onWorkerMessage(message: unknown): void {
+    if (typeof message !== 'object' || message === null || !(CONTROL_PORT_KEY in message)) return;
+    const { threadId, [CONTROL_PORT_KEY]: port } = message as unknown as ControlPortMessage;
+    this.#controlPorts.set(threadId, port);
+    port.on('message', (control: [number, number, number, unknown]) => this.#onControl(control));
+    port.unref();
+    const worker = this.#piscina.threads.find((thread: Worker) => thread.threadId === threadId);
+    worker?.once('exit', (code) => {
+      this.#exitCodes.set(threadId, code);
+      this.#controlPorts.delete(threadId);
+      if (!this.#destroyed) this.#stats.workersReplaced++;
+    });
+  }
+
+  #onControl([tag, slot, id, value]: [number, number, number, unknown]): void {
+    const record = this.#bySlot[slot];
+    if (record === undefined || record.id !== id) return;
+    if (tag === ToLoop.progress) {
+      record.onProgress?.(value);
+    } else if (tag === ToLoop.started && record.timeout !== undefined && record.reason === undefined) {
+      const timeout = record.timeout;
+      if (record.timer !== undefined) clock().clearTimeout(record.timer);
+      record.timer = clock().setTimeout(
+        () => this.#cancel(record, new TaskTimeoutError(record.name, timeout), TaskState.timedOut),
+        timeout,
+      );
+    }
+  }
+
+  /** A snapshot of counters, sizes, latencies and every option in force. */
+  stats(): PoolStats {
+    const { threads, concurrentTasksPerWorker, maxQueue, onFull, grace } = this.options;
+    const s = this.#stats;
+    return {
+      threads: this.#piscina.threads.length,
+      size: threads,
+      concurrentTasksPerWorker,
+      maxQueue,
+      onFull,
+      grace,
+      queued: this.#queue.size + this.#waiting.size,
+      inWorkers: this.#inWorkers,
+      completed: s.completed,
+      failed: s.failed,
+      cancelled: s.cancelled,
+      crashed: s.crashed,
+      workersReplaced: s.workersReplaced,
+      waitTime: s.waitTime(),
+      runTime: s.runTime(),
+      utilization: s.utilization(threads),
+    };
+  }
+
+  /**
+   * Stops intake, lets queued and running tasks finish, then ends the workers. If they have not
+   * finished after `timeout` ms (default 30 000), what is left is destroyed as by `destroy()`.
+   * Idempotent: later calls return the same promise.
+   */
+  close(options: { timeout?: number } = {}): Promise<void> {
+    checkDuration('options.timeout', options.timeout);
+    this.#closing ??= this.#drainThenDestroy(options.timeout ?? 30_000);
+    return this.#closing;
+  }
+
+  async #drainThenDestroy(timeout: number): Promise<void> {
+    if (this.#unsettled > 0) {
+      this.#idle = deferred<void>();
+      const timer = clock().setTimeout(() => this.#idle?.resolve(), timeout);
+      await this.#idle.promise;
+      clock().clearTimeout(timer);
+    }
+    await this.destroy();
+  }
+
+  /**
+   * Ends the workers now. Every task still queued or running rejects with `PoolDestroyedError`
+   * (`ERR_TANDEM_POOL_DESTROYED`). Idempotent.
+   */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const fifo of [this.#waiting, this.#queue]) {
+      for (let record = fifo.shift(); record !== undefined; record = fifo.shift()) {
+        record.where = 'done';
+        this.#settle(record, false, record.reason ?? new PoolDestroyedError(record.name));
+      }
+    }
+    await this.#piscina.destroy();
+    for (const port of this.#controlPorts.values()) port.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

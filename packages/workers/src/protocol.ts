@@ -1,0 +1,70 @@
+/**
+ * The wire between the loop and a worker. Tasks travel through Piscina as a small tuple; a
+ * shared `Int32Array` holds each in-flight task's state, so that a worker can claim a task
+ * and see its cancellation without a message (a busy synchronous loop never reads messages);
+ * a control port per worker carries what must wake the other side (abort, start, progress).
+ *
+ * @module
+ */
+import type { SerializedError } from './codec.js';
+
+/** A task as posted to a worker: `[id, slot, name, input, mode]`. */
+export type TaskMessage = [id: number, slot: number, name: string, input: unknown, mode: number];
+
+/** Bits of `mode`. */
+export const Mode = {
+  /** `input` is an array of items; the worker runs the task on each and returns a {@link BatchResult}. */
+  batch: 1,
+  /** The loop armed a `timeout`: the worker reports the moment the task starts. */
+  reportStart: 2,
+  /** Not a task: the worker answers with the names its task module defines. */
+  describe: 4,
+} as const;
+
+/** What a batch returns: values in item order, and the items that threw. */
+export interface BatchResult {
+  values: unknown[];
+  errors: [index: number, error: SerializedError][];
+}
+
+/**
+ * Per-slot task state in the shared table. A worker claims a task with
+ * `compareExchange(pending → running)`; the loop cancels one that has not started with
+ * `compareExchange(pending → cancelled)`. Whoever wins decides, so a cancelled task never runs.
+ */
+export const TaskState = {
+  free: 0,
+  pending: 1,
+  running: 2,
+  cancelled: 3,
+  timedOut: 4,
+} as const;
+
+/** Each slot holds `[state, threadId of the worker that claimed it]`. */
+export const SLOT_WIDTH = 2;
+
+/** Control messages, loop → worker. */
+export const ToWorker = { abort: 1 } as const;
+/** Control messages, worker → loop. */
+export const ToLoop = { started: 1, progress: 2 } as const;
+
+/** What a worker posts on `parentPort` once, to hand the loop its control port. */
+export const CONTROL_PORT_KEY = '__tandemControlPort';
+
+/** Rejections that come from Tandem's worker side carry this key (anything else is a crash). */
+export const ENVELOPE_KEY = '__tandem';
+
+/** A failure thrown by the worker entry: the task's error, or "skipped: cancelled before start". */
+export type Envelope =
+  | { [ENVELOPE_KEY]: 'error'; error: SerializedError }
+  | { [ENVELOPE_KEY]: 'skipped' };
+
+export function isEnvelope(value: unknown): value is Envelope {
+  return typeof value === 'object' && value !== null && ENVELOPE_KEY in value;
+}
+
+/** What the pool gives each worker as `workerData`. */
+export interface WorkerBootData {
+  tasksUrl: string;
+  states: SharedArrayBuffer;
+}

@@ -1,0 +1,53 @@
+/**
+ * The shared table of in-flight task states (see `protocol.ts`): one slot per task that has been
+ * handed to a worker, recycled when the task settles.
+ *
+ * @module
+ */
+import { SLOT_WIDTH, TaskState } from './protocol.js';
+
+export class SlotTable {
+  readonly buffer: SharedArrayBuffer;
+  readonly #cells: Int32Array;
+  readonly #free: number[] = [];
+
+  constructor(capacity: number) {
+    this.buffer = new SharedArrayBuffer(capacity * SLOT_WIDTH * Int32Array.BYTES_PER_ELEMENT);
+    this.#cells = new Int32Array(this.buffer);
+    for (let slot = capacity - 1; slot >= 0; slot--) this.#free.push(slot);
+  }
+
+  /** Takes a free slot and marks it pending. The pool never dispatches past capacity. */
+  acquire(): number {
+    const slot = this.#free.pop()!;
+    Atomics.store(this.#cells, slot * SLOT_WIDTH, TaskState.pending);
+    return slot;
+  }
+
+  release(slot: number): void {
+    Atomics.store(this.#cells, slot * SLOT_WIDTH, TaskState.free);
+    this.#free.push(slot);
+  }
+
+  /**
+   * Asks the task in `slot` to stop with `state` (cancelled or timed out). Returns true when
+   * it had not started: the worker will skip it. False when it is running.
+   */
+  cancel(slot: number, state: number): boolean {
+    const index = slot * SLOT_WIDTH;
+    if (Atomics.compareExchange(this.#cells, index, TaskState.pending, state) === TaskState.pending) {
+      return true;
+    }
+    Atomics.store(this.#cells, index, state);
+    return false;
+  }
+
+  state(slot: number): number {
+    return Atomics.load(this.#cells, slot * SLOT_WIDTH);
+  }
+
+  /** The threadId of the worker that claimed the task in `slot`. */
+  owner(slot: number): number {
+    return Atomics.load(this.#cells, slot * SLOT_WIDTH + 1);
+  }
+}
