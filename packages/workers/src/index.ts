@@ -16,6 +16,10 @@ export type {
 } from './define.js';
 export { WorkerPool } from './pool.js';
 export type { RunOptions } from './pool.js';
+export { autoBatchSize, mapBatched } from './map-batched.js';
+export type { MapOptions } from './map-batched.js';
+export { Service } from './service.js';
+export type { CallOptions, MethodName, ServiceApi } from './service.js';
 export { defaultThreads } from './pool-options.js';
 export type { ResolvedPoolOptions, WorkerPoolOptions } from './pool-options.js';
 export type { LatencySummary, PoolStats } from './pool-stats.js';

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type RecordableHistogram, createHistogram } from 'node:perf_hooks';
+import { type Histogram, type RecordableHistogram, createHistogram } from 'node:perf_hooks';
 
 /** Percentiles of a latency, in milliseconds. */
 export interface LatencySummary {
@@ -81,7 +81,7 @@ export class StatsRecorder {
 }
 
 /** Milliseconds from a histogram of microseconds. */
-export function summarize(histogram: RecordableHistogram, unitMs = 0.001): LatencySummary {
+export function summarize(histogram: Histogram, unitMs = 0.001): LatencySummary {
   const count = histogram.count;
   if (count === 0) return { count, p50: 0, p99: 0, max: 0, mean: 0 };
   return {

@@ -266,8 +266,12 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       this.#settle(record, false, failure.__tandem === 'error' ? deserializeError(failure.error) : failure);
     } else if (this.#destroyed) {
       this.#settle(record, false, new PoolDestroyedError(record.name));
-    } else if (state === TaskState.pending && record.redispatches < MAX_REDISPATCH) {
-      // It never started: its worker died under another task. Run it on a fresh worker.
+    } else if (
+      (state === TaskState.pending || state === TaskState.done) &&
+      record.redispatches < MAX_REDISPATCH
+    ) {
+      // Another task killed the worker before this one started, or after it finished but
+      // before its answer was posted: run it again on a fresh worker.
       record.redispatches++;
       record.removed = false;
       record.where = 'queued';

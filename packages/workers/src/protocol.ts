@@ -38,6 +38,11 @@ export const TaskState = {
   running: 2,
   cancelled: 3,
   timedOut: 4,
+  /**
+   * The task returned or threw, and its answer is on its way. If the worker dies before the
+   * answer is posted (another task in the same worker crashed it), the task runs again.
+   */
+  done: 5,
 } as const;
 
 /** Each slot holds `[state, threadId of the worker that claimed it]`. */

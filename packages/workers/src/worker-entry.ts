@@ -124,11 +124,18 @@ export default async function handle(message: TaskMessage): Promise<unknown> {
   const context = new WorkerContext(id, slot, name);
   running[slot] = context;
   try {
-    if (mode & Mode.batch) return await runBatch(task, input as unknown[], context);
-    let result = task(input, context);
-    if (result instanceof Promise) result = await result;
-    return encodeResult(name, result);
+    let result: unknown;
+    if (mode & Mode.batch) {
+      result = await runBatch(task, input as unknown[], context);
+    } else {
+      result = task(input, context);
+      if (result instanceof Promise) result = await result;
+      result = encodeResult(name, result);
+    }
+    Atomics.store(states, index, TaskState.done);
+    return result;
   } catch (error) {
+    Atomics.store(states, index, TaskState.done);
     throw failure(error);
   } finally {
     running[slot] = undefined;

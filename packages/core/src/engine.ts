@@ -1,0 +1,157 @@
+/**
+ * `Engine`: the front end. It owns the worker pool, the services and the event-loop monitor,
+ * and offers `run`, `map` and `service` typed by the task module.
+ *
+ * @module
+ */
+import {
+  type MapOptions,
+  type PoolStats,
+  type RunOptions,
+  Service,
+  type TaskInput,
+  type TaskModule,
+  type TaskResult,
+  type TasksOf,
+  WorkerPool,
+  type WorkerPoolOptions,
+  mapBatched,
+} from '@tandem/workers';
+import { type LoopDelay, LoopDelayMonitor } from './diagnostics/loop-delay.js';
+
+/** How an engine is built: the pool's options, plus the loop monitor's resolution. */
+export interface EngineOptions extends WorkerPoolOptions {
+  /** Sampling interval of the event-loop delay monitor, in ms. Default 10. */
+  loopDelayResolution?: number;
+}
+
+/** What `engine.stats()` returns: the pool and the loop. */
+export interface EngineStats {
+  pool: PoolStats;
+  /** Event-loop delay since the engine started (or `resetLoopDelay()`), in ms. */
+  loop: LoopDelay;
+  services: number;
+}
+
+/** Per-item result of `map(…, { settle: true })`. */
+export type Settled<Value> = PromiseSettledResult<Value>;
+
+/**
+ * The engine. Start one per process (or per job); close it when done.
+ *
+ * @example
+ * import type tasks from './tasks.js';
+ * await using engine = await Engine.start<typeof tasks>({ tasks: new URL('./tasks.js', import.meta.url) });
+ * const n = await engine.run('wordCount', text, { timeout: 2_000 });
+ * const counts = await engine.map('wordCount', texts, { batch: 64 });
+ */
+export class Engine<Module extends TaskModule = TaskModule> {
+  readonly #pool: WorkerPool<TasksOf<Module>>;
+  readonly #monitor: LoopDelayMonitor;
+  readonly #services = new Set<Service<object>>();
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Starts the pool (workers load the task module) and the loop monitor.
+   *
+   * @throws TaskModuleLoadError (`ERR_TANDEM_TASK_MODULE_LOAD`), InvalidTaskModuleError
+   * (`ERR_TANDEM_INVALID_TASK_MODULE`), option errors (`ERR_TANDEM_INVALID_ARGUMENT`,
+   * `ERR_TANDEM_OUT_OF_RANGE`).
+   */
+  static async start<Module extends TaskModule = TaskModule>(
+    options: EngineOptions,
+  ): Promise<Engine<Module>> {
+    const pool = await WorkerPool.start<TasksOf<Module>>(options);
+    return new Engine<Module>(pool, new LoopDelayMonitor(options.loopDelayResolution));
+  }
+
+  private constructor(pool: WorkerPool<TasksOf<Module>>, monitor: LoopDelayMonitor) {
+    this.#pool = pool;
+    this.#monitor = monitor;
+    monitor.start();
+  }
+
+  /** The pool, for what the engine does not wrap. */
+  get pool(): WorkerPool<TasksOf<Module>> {
+    return this.#pool;
+  }
+
+  /**
+   * Runs one task in a worker. See `RunOptions` for `signal`, `timeout` (from start),
+   * `deadline` (from now, queue time included), `transfer` and `onProgress`.
+   *
+   * Rejects with the task's own error (class, code, cause, props kept), `signal.reason`,
+   * `TaskTimeoutError` (`ERR_TANDEM_TASK_TIMEOUT`), `WorkerCrashedError`
+   * (`ERR_TANDEM_WORKER_CRASHED`), `UnknownTaskError`, `UncloneableInputError`,
+   * `QueueFullError`, `PoolClosedError` or `PoolDestroyedError`.
+   */
+  run<Name extends keyof TasksOf<Module> & string>(
+    name: Name,
+    input: TaskInput<TasksOf<Module>[Name]>,
+    options?: RunOptions,
+  ): Promise<TaskResult<TasksOf<Module>[Name]>> {
+    return this.#pool.run(name, input, options);
+  }
+
+  /**
+   * Runs task `name` on every input, several per message, and resolves with the results in
+   * input order. The first failing item rejects the map with `MapItemError`
+   * (`ERR_TANDEM_MAP_ITEM_FAILED`, `.index`, `.cause`) after cancelling the rest; with
+   * `settle: true` it resolves with one `PromiseSettledResult` per item instead.
+   */
+  map<Name extends keyof TasksOf<Module> & string>(
+    name: Name,
+    inputs: Iterable<TaskInput<TasksOf<Module>[Name]>>,
+    options: MapOptions & { settle: true },
+  ): Promise<Settled<TaskResult<TasksOf<Module>[Name]>>[]>;
+  map<Name extends keyof TasksOf<Module> & string>(
+    name: Name,
+    inputs: Iterable<TaskInput<TasksOf<Module>[Name]>>,
+    options?: MapOptions & { settle?: false | undefined },
+  ): Promise<TaskResult<TasksOf<Module>[Name]>[]>;
+  map(name: string, inputs: Iterable<unknown>, options?: MapOptions): Promise<unknown[]> {
+    return mapBatched(this.#pool, name, inputs, options);
+  }
+
+  /**
+   * Starts a long-lived service in a worker of its own (see `Service`). The engine closes it
+   * on `close()`.
+   */
+  async service<Api extends object>(module: URL | string): Promise<Service<Api>> {
+    const service = await Service.start<Api>(module);
+    this.#services.add(service as Service<object>);
+    return service;
+  }
+
+  /** Pool counters and latencies, every option in force, and the event-loop delay. */
+  stats(): EngineStats {
+    return { pool: this.#pool.stats(), loop: this.#monitor.snapshot(), services: this.#services.size };
+  }
+
+  /** Starts a fresh event-loop delay window (for measuring one phase). */
+  resetLoopDelay(): void {
+    this.#monitor.reset();
+  }
+
+  /**
+   * Lets queued and running tasks finish (up to `timeout` ms, default 30 000; then what is left
+   * is destroyed), closes the services and stops the monitor. Idempotent.
+   */
+  close(options: { timeout?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(options);
+    return this.#closing;
+  }
+
+  async #close(options: { timeout?: number }): Promise<void> {
+    try {
+      await this.#pool.close(options);
+    } finally {
+      await Promise.all([...this.#services].map((service) => service.close()));
+      this.#monitor.stop();
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

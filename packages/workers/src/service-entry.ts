@@ -1,0 +1,30 @@
+/**
+ * The module a service worker runs: it loads the service module, builds its object (the
+ * default export, or what the default-exported factory returns), exposes it through comlink
+ * and tells the loop it is ready, or why it could not start.
+ *
+ * @module
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { expose } from 'comlink';
+import { nodeEndpoint } from './comlink-endpoint.js';
+import { serializeError } from './codec.js';
+import { useTandemErrorsInComlink } from './comlink-errors.js';
+import { TaskModuleLoadError } from './errors.js';
+import { SERVICE_READY_KEY, type ServiceBootData, type ServiceReady } from './service-protocol.js';
+import { isTypeScript, registerTypeScript } from './typescript-tasks.js';
+
+const { moduleUrl } = workerData as ServiceBootData;
+useTandemErrorsInComlink();
+
+try {
+  if (isTypeScript(moduleUrl)) await registerTypeScript(moduleUrl);
+  const module = (await import(moduleUrl)) as { default?: unknown };
+  const exported = module.default;
+  const target = typeof exported === 'function' ? await exported() : exported;
+  expose(target, nodeEndpoint(parentPort!));
+  parentPort!.postMessage({ [SERVICE_READY_KEY]: true } satisfies ServiceReady);
+} catch (cause) {
+  const error = serializeError(new TaskModuleLoadError(moduleUrl, { cause }));
+  parentPort!.postMessage({ [SERVICE_READY_KEY]: false, error } satisfies ServiceReady);
+}

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type TasksOf, WorkerPool } from '@tandem/workers';
+import type gateTasks from './fixtures/gate.ts';
+import { fixture, gate } from './gate.ts';
+
+type GateTasks = TasksOf<typeof gateTasks>;
+
+const start = (options: { grace?: number; concurrentTasksPerWorker?: number } = {}) =>
+  WorkerPool.start<GateTasks>({ tasks: fixture('gate'), threads: 1, concurrentTasksPerWorker: 1, ...options });
+
+test('a queued task that is cancelled never starts and rejects with signal.reason', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const g = gate();
+  const holding = pool.run('hold', g.cells);
+  await g.started(1);
+  const controller = new AbortController();
+  const queued = pool.run('mark', { cells: g.cells, index: 0 }, { signal: controller.signal });
+  const reason = new Error('changed my mind');
+  controller.abort(reason);
+  await assert.rejects(queued, (error) => error === reason);
+  g.open();
+  assert.equal(await holding, 'released');
+  assert.equal(await pool.run('mark', { cells: g.cells, index: 1 }), 1);
+  assert.equal(g.ran(0), false);
+  assert.equal(pool.stats().cancelled, 1);
+});
+
+test('a task waiting inside a worker that is cancelled is skipped, never run', async (t) => {
+  // With 4 tasks per worker, `mark` is handed to the busy worker and waits inside it.
+  const pool = await start({ concurrentTasksPerWorker: 4 });
+  t.after(() => pool.destroy());
+  const g = gate();
+  const holding = pool.run('hold', g.cells);
+  await g.started(1);
+  const controller = new AbortController();
+  const waiting = pool.run('mark', { cells: g.cells, index: 0 }, { signal: controller.signal });
+  assert.equal(pool.stats().inWorkers, 2);
+  controller.abort();
+  await assert.rejects(waiting, { name: 'AbortError' });
+  g.open();
+  await holding;
+  assert.equal(await pool.run('mark', { cells: g.cells, index: 1 }), 1);
+  assert.equal(g.ran(0), false);
+});
+
+test('an already aborted signal rejects at once', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  await assert.rejects(pool.run('echo', 1, { signal: AbortSignal.abort(new Error('early')) }), { message: 'early' });
+  assert.equal(pool.stats().completed, 0);
+});
+
+test('a running async task sees ctx.signal abort and the caller gets signal.reason', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const g = gate();
+  const controller = new AbortController();
+  const running = pool.run('untilAborted', g.cells, { signal: controller.signal });
+  await g.started(1);
+  const reason = new Error('stop');
+  controller.abort(reason);
+  await assert.rejects(running, (error) => error === reason);
+  // Cooperative: the same worker is still there and serves the next task.
+  assert.equal(await pool.run('echo', 'next'), 'next');
+  assert.equal(pool.stats().workersReplaced, 0);
+});
+
+test('a running sync loop stops at ctx.checkpoint() without losing its worker', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const g = gate();
+  const controller = new AbortController();
+  const running = pool.run('spinWithCheckpoints', g.cells, { signal: controller.signal });
+  await g.started(1);
+  controller.abort(new Error('enough'));
+  await assert.rejects(running, { message: 'enough' });
+  assert.equal(await pool.run('echo', 'next'), 'next');
+  assert.equal(pool.stats().workersReplaced, 0);
+});
+
+test('a running task that ignores its abort is terminated after grace; the worker is replaced and the queue goes on', async (t) => {
+  const pool = await start({ grace: 20 });
+  t.after(() => pool.destroy());
+  const g = gate();
+  const controller = new AbortController();
+  const stuck = pool.run('spinForever', g.cells, { signal: controller.signal });
+  await g.started(1);
+  const next = pool.run('echo', 'after the stuck one');
+  controller.abort(new Error('forced'));
+  await assert.rejects(stuck, { message: 'forced' });
+  assert.equal(await next, 'after the stuck one');
+  assert.equal(pool.stats().workersReplaced, 1);
+  assert.equal(pool.stats().threads, 1);
+});
+
+test('timeout counts from the start: time spent queued does not count', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const g = gate();
+  const holding = pool.run('hold', g.cells);
+  await g.started(1);
+  const queued = pool.run('echo', 'in time', { timeout: 5 });
+  // Keep it queued well past its timeout before letting it start.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  g.open();
+  await holding;
+  assert.equal(await queued, 'in time');
+});
+
+test('timeout fires on a task that runs too long, with TaskTimeoutError', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const g = gate();
+  const running = pool.run('spinWithCheckpoints', g.cells, { timeout: 10 });
+  await assert.rejects(running, { code: 'ERR_TANDEM_TASK_TIMEOUT', kind: 'timeout', timeout: 10 });
+});
+
+test('deadline counts queue time: a task still queued at its deadline rejects and never runs', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const g = gate();
+  const holding = pool.run('hold', g.cells);
+  await g.started(1);
+  const late = pool.run('mark', { cells: g.cells, index: 0 }, { deadline: 10 });
+  await assert.rejects(late, { code: 'ERR_TANDEM_TASK_TIMEOUT', kind: 'deadline' });
+  g.open();
+  await holding;
+  await pool.run('echo', 'flush');
+  assert.equal(g.ran(0), false);
+});
