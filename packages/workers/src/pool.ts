@@ -187,7 +187,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     if (!this.#known.has(name)) throw new UnknownTaskError(name, this.taskNames);
     const { problem, transferList } = inspectValue(input, transfer === true);
     if (problem !== undefined) throw new UncloneableInputError(name, problem.path, problem.kind);
-    const full = this.#queue.size >= this.options.maxQueue;
+    const full = this.#isFull();
     if (full && this.options.onFull === 'reject') throw new QueueFullError(this.options.maxQueue);
 
     const record = newTaskRecord(this.#nextId++, name, input, mode, clock().now());
@@ -206,6 +206,13 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     if (full) this.#waiting.push(record);
     else this.#enqueue(record);
     return record.caller.promise;
+  }
+
+  /** No room: a worker cannot take it now and the queue is at maxQueue (or others wait already). */
+  #isFull(): boolean {
+    if (this.#waiting.size > 0) return true;
+    const dispatchable = this.#inWorkers < this.#capacity && this.#queue.size === 0;
+    return !dispatchable && this.#queue.size >= this.options.maxQueue;
   }
 
   #listen(record: TaskRecord, signal: AbortSignal): void {
@@ -227,7 +234,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       if (next === undefined) break;
       this.#dispatch(next);
     }
-    while (this.#queue.size < this.options.maxQueue) {
+    while (this.#waiting.size > 0 && (this.#queue.size < this.options.maxQueue || this.#inWorkers < this.#capacity)) {
       const waiter = this.#waiting.shift();
       if (waiter === undefined) break;
       this.#enqueue(waiter);

@@ -131,7 +131,8 @@ export class Service<Api extends object> {
     } finally {
       signal?.removeEventListener('abort', onAbort);
       this.#pending.delete(call);
-      if (this.#pending.size === 0) this.#worker.unref();
+      // Once closing, the worker stays ref'd until it has ended (see #close).
+      if (this.#pending.size === 0 && this.#closing === undefined) this.#worker.unref();
     }
   }
 
@@ -154,6 +155,8 @@ export class Service<Api extends object> {
     this.#closed = true;
     if (wasOpen) for (const call of this.#pending) call.reject(new ServiceClosedError(this.name));
     this.remote[releaseProxy]();
+    // An idle service is unref'd; hold the loop open until the worker has really ended.
+    this.#worker.ref();
     await this.#worker.terminate();
   }
 
