@@ -11,7 +11,9 @@ test('engine.run is typed by the task module and returns results', async (t) => 
   const count: number = await engine.run('wordCount', 'one two  three');
   assert.equal(count, 3);
   // @ts-expect-error: the input of wordCount is a string
-  await assert.rejects(engine.run('wordCount', Symbol('x')), { code: 'ERR_TANDEM_UNCLONEABLE_INPUT' });
+  await assert.rejects(engine.run('wordCount', Symbol('x')), {
+    code: 'ERR_TANDEM_UNCLONEABLE_INPUT',
+  });
   // @ts-expect-error: no such task
   await assert.rejects(engine.run('nope', 1), { code: 'ERR_TANDEM_UNKNOWN_TASK' });
 });
@@ -32,7 +34,10 @@ test('map returns results in input order, in batches of the requested size', asy
   t.after(() => engine.close());
   const inputs = Array.from({ length: 1000 }, (_, i) => i * i);
   const roots = await engine.map('sqrt', inputs, { batch: 100 });
-  assert.deepEqual(roots, inputs.map((_, i) => i));
+  assert.deepEqual(
+    roots,
+    inputs.map((_, i) => i),
+  );
   assert.equal(engine.stats().pool.completed, 10, 'ten messages of 100 items');
 });
 
@@ -54,13 +59,20 @@ test('one failing item rejects map with MapItemError naming the index, cause kep
   const engine = await Engine.start<typeof text>({ tasks, threads: 1 });
   t.after(() => engine.close());
   const inputs = [1, 4, 9, -16, 25];
-  await assert.rejects(engine.map('sqrt', inputs, { batch: 2 }), (error: { code: string; index: number; cause: Error }) => {
-    assert.equal(error.code, 'ERR_TANDEM_MAP_ITEM_FAILED');
-    assert.equal(error.index, 3);
-    assert.ok(error.cause instanceof RangeError);
-    return true;
-  });
-  assert.equal(engine.stats().pool.inWorkers + engine.stats().pool.queued, 0, 'the rest was settled first');
+  await assert.rejects(
+    engine.map('sqrt', inputs, { batch: 2 }),
+    (error: { code: string; index: number; cause: Error }) => {
+      assert.equal(error.code, 'ERR_TANDEM_MAP_ITEM_FAILED');
+      assert.equal(error.index, 3);
+      assert.ok(error.cause instanceof RangeError);
+      return true;
+    },
+  );
+  assert.equal(
+    engine.stats().pool.inWorkers + engine.stats().pool.queued,
+    0,
+    'the rest was settled first',
+  );
 });
 
 test('map with settle: true returns a settled result per item', async (t) => {
@@ -77,7 +89,10 @@ test('map with an aborted signal rejects with its reason', async (t) => {
   const engine = await Engine.start<typeof text>({ tasks, threads: 1 });
   t.after(() => engine.close());
   const reason = new Error('no');
-  await assert.rejects(engine.map('sqrt', [1, 2], { signal: AbortSignal.abort(reason) }), (e) => e === reason);
+  await assert.rejects(
+    engine.map('sqrt', [1, 2], { signal: AbortSignal.abort(reason) }),
+    (e) => e === reason,
+  );
 });
 
 test('close() is idempotent and the engine works with await using', async () => {
@@ -92,7 +107,10 @@ test('close() is idempotent and the engine works with await using', async () => 
 });
 
 test('a broken task module fails Engine.start with ERR_TANDEM_TASK_MODULE_LOAD', async () => {
-  await assert.rejects(Engine.start({ tasks: new URL('./fixtures/missing.ts', import.meta.url), threads: 1 }), {
-    code: 'ERR_TANDEM_TASK_MODULE_LOAD',
-  });
+  await assert.rejects(
+    Engine.start({ tasks: new URL('./fixtures/missing.ts', import.meta.url), threads: 1 }),
+    {
+      code: 'ERR_TANDEM_TASK_MODULE_LOAD',
+    },
+  );
 });

@@ -63,9 +63,12 @@ test('close() rejects pending calls with ERR_TANDEM_SERVICE_CLOSED', async (t) =
 test('a service whose factory throws fails to start with ERR_TANDEM_TASK_MODULE_LOAD', async (t) => {
   const engine = await Engine.start<typeof text>({ tasks, threads: 1 });
   t.after(() => engine.close());
-  await assert.rejects(engine.service(new URL('./fixtures/broken-service.ts', import.meta.url)), (error: { code: string; cause: Error }) => {
-    assert.equal(error.code, 'ERR_TANDEM_TASK_MODULE_LOAD');
-    assert.equal(error.cause.message, 'the service cannot start');
-    return true;
-  });
+  await assert.rejects(
+    engine.service(new URL('./fixtures/broken-service.ts', import.meta.url)),
+    (error: { code: string; cause: Error }) => {
+      assert.equal(error.code, 'ERR_TANDEM_TASK_MODULE_LOAD');
+      assert.equal(error.cause.message, 'the service cannot start');
+      return true;
+    },
+  );
 });

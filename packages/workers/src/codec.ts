@@ -83,7 +83,8 @@ export function serializeError(thrown: unknown, seen = new Set<unknown>()): Seri
     props,
   };
   if ('cause' in thrown) out.cause = serializeError(thrown.cause, seen);
-  if (thrown instanceof AggregateError) out.errors = thrown.errors.map((e) => serializeError(e, seen));
+  if (thrown instanceof AggregateError)
+    out.errors = thrown.errors.map((e) => serializeError(e, seen));
   return out;
 }
 
@@ -107,7 +108,12 @@ export function deserializeError(data: SerializedError): unknown {
 
 // Own, non-enumerable, writable: the way the engine itself defines these on errors.
 function define(target: object, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, configurable: true, writable: true, enumerable: false });
+  Object.defineProperty(target, key, {
+    value,
+    configurable: true,
+    writable: true,
+    enumerable: false,
+  });
 }
 
 /** Cheap check for values structured clone takes (functions and symbols are the usual culprits). */

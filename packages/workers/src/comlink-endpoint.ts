@@ -9,4 +9,5 @@ import adapter from 'comlink/dist/umd/node-adapter.js';
 type NodeEndpoint = typeof adapter.default;
 
 export const nodeEndpoint: NodeEndpoint =
-  (adapter as unknown as { default?: NodeEndpoint }).default ?? (adapter as unknown as NodeEndpoint);
+  (adapter as unknown as { default?: NodeEndpoint }).default ??
+  (adapter as unknown as NodeEndpoint);

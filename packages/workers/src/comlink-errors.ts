@@ -6,7 +6,7 @@
  * @module
  */
 import { type TransferHandler, transferHandlers } from 'comlink';
-import { type SerializedError, deserializeError, serializeError } from './codec.js';
+import { deserializeError, type SerializedError, serializeError } from './codec.js';
 
 let installed = false;
 

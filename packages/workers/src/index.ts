@@ -3,7 +3,11 @@
  *
  * @module
  */
-export { defineTasks, moveResult } from './define.js';
+
+export type { Clock, TimerHandle } from './clock.js';
+export { clock, mockTimersClock, setClock, systemClock } from './clock.js';
+export type { SerializedError } from './codec.js';
+export { deserializeError, registerError, serializeError } from './codec.js';
 export type {
   Moved,
   TaskContext,
@@ -14,18 +18,7 @@ export type {
   TaskResult,
   TasksOf,
 } from './define.js';
-export { WorkerPool } from './pool.js';
-export type { RunOptions } from './pool.js';
-export { autoBatchSize, mapBatched } from './map-batched.js';
-export type { MapOptions } from './map-batched.js';
-export { Service } from './service.js';
-export type { CallOptions, MethodName, ServiceApi } from './service.js';
-export { defaultThreads } from './pool-options.js';
-export type { ResolvedPoolOptions, WorkerPoolOptions } from './pool-options.js';
-export type { LatencySummary, PoolStats } from './pool-stats.js';
-export { summarize } from './pool-stats.js';
-export { deserializeError, registerError, serializeError } from './codec.js';
-export type { SerializedError } from './codec.js';
+export { defineTasks, moveResult } from './define.js';
 export {
   InvalidArgumentError,
   InvalidTaskModuleError,
@@ -44,8 +37,16 @@ export {
   UnknownTaskError,
   WorkerCrashedError,
 } from './errors.js';
-export { clock, mockTimersClock, setClock, systemClock } from './clock.js';
-export type { Clock, TimerHandle } from './clock.js';
-export { deferred } from './internal/deferred.js';
 export type { Deferred } from './internal/deferred.js';
+export { deferred } from './internal/deferred.js';
+export type { MapOptions } from './map-batched.js';
+export { autoBatchSize, mapBatched } from './map-batched.js';
+export type { RunOptions } from './pool.js';
+export { WorkerPool } from './pool.js';
+export type { ResolvedPoolOptions, WorkerPoolOptions } from './pool-options.js';
+export { defaultThreads } from './pool-options.js';
+export type { LatencySummary, PoolStats } from './pool-stats.js';
+export { summarize } from './pool-stats.js';
+export type { CallOptions, MethodName, ServiceApi } from './service.js';
+export { Service } from './service.js';
 export { checkDuration, checkInteger, checkOneOf, checkSignal } from './validate.js';

@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { MapItemError } from './errors.js';
+
+import { deserializeError } from './codec.js';
 import type { TaskMap } from './define.js';
+import { MapItemError } from './errors.js';
 import type { WorkerPool } from './pool.js';
 import type { BatchResult } from './protocol.js';
-import { deserializeError } from './codec.js';
 import { checkInteger, checkSignal } from './validate.js';
 
 /** Options of `map`. */
@@ -70,13 +71,16 @@ export async function mapBatched<Tasks extends TaskMap>(
       const failed = new Map(errors);
       for (let i = 0; i < chunk.length; i++) {
         const error = failed.get(i);
-        if (error === undefined) results[start + i] = settle ? { status: 'fulfilled', value: values[i] } : values[i];
-        else if (settle) results[start + i] = { status: 'rejected', reason: deserializeError(error) };
+        if (error === undefined)
+          results[start + i] = settle ? { status: 'fulfilled', value: values[i] } : values[i];
+        else if (settle)
+          results[start + i] = { status: 'rejected', reason: deserializeError(error) };
         else fail(new MapItemError(name, start + i, deserializeError(error)));
       }
     } catch (error) {
       if (!settle || controller.signal.aborted) return fail(error);
-      for (let i = 0; i < chunk.length; i++) results[start + i] = { status: 'rejected', reason: error };
+      for (let i = 0; i < chunk.length; i++)
+        results[start + i] = { status: 'rejected', reason: error };
     }
     done += chunk.length;
     onProgress?.(done, items.length);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Histogram, type RecordableHistogram, createHistogram } from 'node:perf_hooks';
+import { createHistogram, type Histogram, type RecordableHistogram } from 'node:perf_hooks';
 
 /** Percentiles of a latency, in milliseconds. */
 export interface LatencySummary {

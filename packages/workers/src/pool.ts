@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { MessagePort, type Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { clock } from './clock.js';
 import { deserializeError } from './codec.js';
@@ -23,22 +23,22 @@ import { type Deferred, deferred } from './internal/deferred.js';
 import { Fifo } from './internal/fifo.js';
 import {
   type ResolvedPoolOptions,
-  type WorkerPoolOptions,
   resolvePoolOptions,
+  type WorkerPoolOptions,
 } from './pool-options.js';
 import { type PoolStats, StatsRecorder } from './pool-stats.js';
 import {
   CONTROL_PORT_KEY,
+  isEnvelope,
   Mode,
   type TaskMessage,
   TaskState,
   ToLoop,
   ToWorker,
   type WorkerBootData,
-  isEnvelope,
 } from './protocol.js';
 import { SlotTable } from './slot-table.js';
-import { type TaskRecord, newTaskRecord } from './task-record.js';
+import { newTaskRecord, type TaskRecord } from './task-record.js';
 import { inspectValue } from './transfer.js';
 import { checkDuration, checkSignal } from './validate.js';
 
@@ -199,7 +199,12 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     if (signal !== undefined) this.#listen(record, signal);
     if (deadline !== undefined) {
       record.timer = clock().setTimeout(
-        () => this.#cancel(record, new TaskTimeoutError(name, deadline, 'deadline'), TaskState.timedOut),
+        () =>
+          this.#cancel(
+            record,
+            new TaskTimeoutError(name, deadline, 'deadline'),
+            TaskState.timedOut,
+          ),
         deadline,
       );
     }
@@ -234,7 +239,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       if (next === undefined) break;
       this.#dispatch(next);
     }
-    while (this.#waiting.size > 0 && (this.#queue.size < this.options.maxQueue || this.#inWorkers < this.#capacity)) {
+    while (
+      this.#waiting.size > 0 &&
+      (this.#queue.size < this.options.maxQueue || this.#inWorkers < this.#capacity)
+    ) {
       const waiter = this.#waiting.shift();
       if (waiter === undefined) break;
       this.#enqueue(waiter);
@@ -270,7 +278,11 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       this.#settle(record, false, record.reason);
     } else if (isEnvelope(failure)) {
       this.#stats.failed++;
-      this.#settle(record, false, failure.__tandem === 'error' ? deserializeError(failure.error) : failure);
+      this.#settle(
+        record,
+        false,
+        failure.__tandem === 'error' ? deserializeError(failure.error) : failure,
+      );
     } else if (this.#destroyed) {
       this.#settle(record, false, new PoolDestroyedError(record.name));
     } else if (
@@ -288,7 +300,11 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       this.#stats.failed++;
       this.#stats.crashed++;
       const exitCode = state === TaskState.running ? this.#exitCodes.get(owner) : undefined;
-      this.#settle(record, false, new WorkerCrashedError(record.name, exitCode, { cause: failure }));
+      this.#settle(
+        record,
+        false,
+        new WorkerCrashedError(record.name, exitCode, { cause: failure }),
+      );
     }
   }
 
@@ -322,7 +338,9 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       this.#settle(record, false, reason);
       return;
     }
-    this.#controlPorts.get(this.#slots.owner(record.slot))?.postMessage([ToWorker.abort, record.slot, record.id]);
+    this.#controlPorts
+      .get(this.#slots.owner(record.slot))
+      ?.postMessage([ToWorker.abort, record.slot, record.id]);
     record.graceTimer = clock().setTimeout(() => this.#terminateOwner(record), this.options.grace);
   }
 
@@ -337,10 +355,11 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   #settle(record: TaskRecord, ok: boolean, value: unknown): void {
     if (record.timer !== undefined) clock().clearTimeout(record.timer);
     record.unlisten?.();
-    if (record.caller.settled) return this.#maybeIdle(record);
-    record.caller.settled = true;
-    if (ok) record.caller.resolve(value);
-    else record.caller.reject(value);
+    if (!record.caller.settled) {
+      record.caller.settled = true;
+      if (ok) record.caller.resolve(value);
+      else record.caller.reject(value);
+    }
     this.#maybeIdle(record);
   }
 
@@ -370,7 +389,11 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     if (record === undefined || record.id !== id) return;
     if (tag === ToLoop.progress) {
       record.onProgress?.(value);
-    } else if (tag === ToLoop.started && record.timeout !== undefined && record.reason === undefined) {
+    } else if (
+      tag === ToLoop.started &&
+      record.timeout !== undefined &&
+      record.reason === undefined
+    ) {
       const timeout = record.timeout;
       if (record.timer !== undefined) clock().clearTimeout(record.timer);
       record.timer = clock().setTimeout(

@@ -7,8 +7,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { expose } from 'comlink';
-import { nodeEndpoint } from './comlink-endpoint.js';
 import { serializeError } from './codec.js';
+import { nodeEndpoint } from './comlink-endpoint.js';
 import { useTandemErrorsInComlink } from './comlink-errors.js';
 import { TaskModuleLoadError } from './errors.js';
 import { SERVICE_READY_KEY, type ServiceBootData, type ServiceReady } from './service-protocol.js';

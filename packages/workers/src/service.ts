@@ -25,7 +25,9 @@ export type MethodName<Api> = {
 }[keyof Api] &
   string;
 
-type Method<Api, Name extends MethodName<Api>> = Api[Name] extends (...args: infer Args) => infer Result
+type Method<Api, Name extends MethodName<Api>> = Api[Name] extends (
+  ...args: infer Args
+) => infer Result
   ? (...args: Args) => Promise<Awaited<Result>>
   : never;
 
@@ -92,7 +94,9 @@ export class Service<Api extends object> {
     this.remote = wrap<Api>(nodeEndpoint(worker));
     this.api = new Proxy({} as ServiceApi<Api>, {
       get: (_, method) =>
-        typeof method === 'string' ? (...args: unknown[]) => this.call(method as MethodName<Api>, args as never) : undefined,
+        typeof method === 'string'
+          ? (...args: unknown[]) => this.call(method as MethodName<Api>, args as never)
+          : undefined,
     });
     worker.on('error', (cause) => this.#fail(undefined, cause));
     worker.on('exit', (code) => this.#fail(code, undefined));
@@ -168,7 +172,8 @@ export class Service<Api extends object> {
 function ready(worker: Worker): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onMessage = (message: unknown) => {
-      if (typeof message !== 'object' || message === null || !(SERVICE_READY_KEY in message)) return;
+      if (typeof message !== 'object' || message === null || !(SERVICE_READY_KEY in message))
+        return;
       cleanup();
       const ready = message as ServiceReady;
       if (ready[SERVICE_READY_KEY]) resolve();

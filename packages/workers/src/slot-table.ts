@@ -35,7 +35,9 @@ export class SlotTable {
    */
   cancel(slot: number, state: number): boolean {
     const index = slot * SLOT_WIDTH;
-    if (Atomics.compareExchange(this.#cells, index, TaskState.pending, state) === TaskState.pending) {
+    if (
+      Atomics.compareExchange(this.#cells, index, TaskState.pending, state) === TaskState.pending
+    ) {
       return true;
     }
     Atomics.store(this.#cells, index, state);

@@ -19,7 +19,9 @@ export function checkInteger(name: string, value: unknown, min: number): void {
 export function checkDuration(name: string, value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new InvalidArgumentError(`Expected ${name} to be a number of milliseconds, got ${describe(value)}`);
+    throw new InvalidArgumentError(
+      `Expected ${name} to be a number of milliseconds, got ${describe(value)}`,
+    );
   }
   if (value < 0) throw new OutOfRangeError(`Expected ${name} >= 0, got ${value}`);
 }

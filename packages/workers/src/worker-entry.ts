@@ -9,7 +9,7 @@
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { serializeError } from './codec.js';
-import { type TaskContext, type TaskMap, movedValue, tasksOfModule } from './define.js';
+import { movedValue, type TaskContext, type TaskMap, tasksOfModule } from './define.js';
 import { InvalidTaskModuleError, TaskModuleLoadError, UncloneableResultError } from './errors.js';
 import {
   type BatchResult,
@@ -114,7 +114,10 @@ export default async function handle(message: TaskMessage): Promise<unknown> {
   const [id, slot, name, input, mode] = message;
   if (mode & Mode.describe) return describe();
   const index = slot * SLOT_WIDTH;
-  if (Atomics.compareExchange(states, index, TaskState.pending, TaskState.running) !== TaskState.pending) {
+  if (
+    Atomics.compareExchange(states, index, TaskState.pending, TaskState.running) !==
+    TaskState.pending
+  ) {
     throw { [ENVELOPE_KEY]: 'skipped' } satisfies Envelope;
   }
   Atomics.store(states, index + 1, threadId);
@@ -166,7 +169,8 @@ async function runBatch(
     }
   }
   const problem = inspectValue(values, false, 'result').problem;
-  if (problem !== undefined) throw new UncloneableResultError(context.name, problem.path, problem.kind);
+  if (problem !== undefined)
+    throw new UncloneableResultError(context.name, problem.path, problem.kind);
   return { values, errors };
 }
 

@@ -7,7 +7,12 @@ import { fixture, gate } from './gate.ts';
 type GateTasks = TasksOf<typeof gateTasks>;
 
 const start = (options: { grace?: number; concurrentTasksPerWorker?: number } = {}) =>
-  WorkerPool.start<GateTasks>({ tasks: fixture('gate'), threads: 1, concurrentTasksPerWorker: 1, ...options });
+  WorkerPool.start<GateTasks>({
+    tasks: fixture('gate'),
+    threads: 1,
+    concurrentTasksPerWorker: 1,
+    ...options,
+  });
 
 test('a queued task that is cancelled never starts and rejects with signal.reason', async (t) => {
   const pool = await start();
@@ -48,7 +53,9 @@ test('a task waiting inside a worker that is cancelled is skipped, never run', a
 test('an already aborted signal rejects at once', async (t) => {
   const pool = await start();
   t.after(() => pool.destroy());
-  await assert.rejects(pool.run('echo', 1, { signal: AbortSignal.abort(new Error('early')) }), { message: 'early' });
+  await assert.rejects(pool.run('echo', 1, { signal: AbortSignal.abort(new Error('early')) }), {
+    message: 'early',
+  });
   assert.equal(pool.stats().completed, 0);
 });
 

@@ -15,7 +15,11 @@ function* lcg(seed: number): Generator<number> {
 }
 
 test('chaos: 2,000 tasks, 2% crash their worker, 2% are aborted: all settle, the rest are right', async (t) => {
-  const pool = await WorkerPool.start<ChaosTasks>({ tasks: fixture('chaos'), threads: 2, grace: 50 });
+  const pool = await WorkerPool.start<ChaosTasks>({
+    tasks: fixture('chaos'),
+    threads: 2,
+    grace: 50,
+  });
   t.after(() => pool.destroy());
   const random = lcg(42);
   const total = 2000;
@@ -44,9 +48,13 @@ test('chaos: 2,000 tasks, 2% crash their worker, 2% are aborted: all settle, the
     const kind = kinds[n];
     if (kind === 'normal') {
       if (result.status === 'fulfilled' && result.value === n * n) tally.correct++;
-      else tally.wrong.push(`${n}: ${result.status === 'rejected' ? String(result.reason) : result.value}`);
+      else
+        tally.wrong.push(
+          `${n}: ${result.status === 'rejected' ? String(result.reason) : result.value}`,
+        );
     } else if (kind === 'crash') {
-      if (result.status === 'rejected' && result.reason.code === 'ERR_TANDEM_WORKER_CRASHED') tally.crashed++;
+      if (result.status === 'rejected' && result.reason.code === 'ERR_TANDEM_WORKER_CRASHED')
+        tally.crashed++;
       else tally.wrong.push(`${n}: crash task ended ${result.status}`);
     } else if (result.status === 'rejected') {
       // An aborted task ends with its reason, or with the crash of a worker it shared.
@@ -56,7 +64,9 @@ test('chaos: 2,000 tasks, 2% crash their worker, 2% are aborted: all settle, the
     } else tally.wrong.push(`${n}: aborted task resolved`);
   });
   const normal = kinds.filter((k) => k === 'normal').length;
-  t.diagnostic(`normal ${normal} correct ${tally.correct}; crash ${tally.crashed}; aborted ${tally.aborted}`);
+  t.diagnostic(
+    `normal ${normal} correct ${tally.correct}; crash ${tally.crashed}; aborted ${tally.aborted}`,
+  );
   t.diagnostic(JSON.stringify(pool.stats()));
   assert.deepEqual(tally.wrong, []);
   assert.equal(tally.correct, normal);

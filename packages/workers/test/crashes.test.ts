@@ -28,22 +28,30 @@ test('a task that calls process.exit() rejects with WorkerCrashedError and its e
 test('an exception thrown from a timer crashes the worker: WorkerCrashedError with the error as cause', async (t) => {
   const pool = await start();
   t.after(() => pool.destroy());
-  await assert.rejects(pool.run('throwFromTimer', undefined), (error: { code: string; cause: Error }) => {
-    assert.equal(error.code, 'ERR_TANDEM_WORKER_CRASHED');
-    assert.equal(error.cause.message, 'thrown from a timer');
-    return true;
-  });
+  await assert.rejects(
+    pool.run('throwFromTimer', undefined),
+    (error: { code: string; cause: Error }) => {
+      assert.equal(error.code, 'ERR_TANDEM_WORKER_CRASHED');
+      assert.equal(error.cause.message, 'thrown from a timer');
+      return true;
+    },
+  );
   assert.equal(await pool.run('ok', 5), 10);
 });
 
 test('a task that exceeds resourceLimits rejects with WorkerCrashedError (out of memory)', async (t) => {
-  const pool = await start({ resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } });
-  t.after(() => pool.destroy());
-  await assert.rejects(pool.run('exhaustHeap', undefined), (error: { code: string; cause: { code: string } }) => {
-    assert.equal(error.code, 'ERR_TANDEM_WORKER_CRASHED');
-    assert.equal(error.cause.code, 'ERR_WORKER_OUT_OF_MEMORY');
-    return true;
+  const pool = await start({
+    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
   });
+  t.after(() => pool.destroy());
+  await assert.rejects(
+    pool.run('exhaustHeap', undefined),
+    (error: { code: string; cause: { code: string } }) => {
+      assert.equal(error.code, 'ERR_TANDEM_WORKER_CRASHED');
+      assert.equal(error.cause.code, 'ERR_WORKER_OUT_OF_MEMORY');
+      return true;
+    },
+  );
   assert.equal(await pool.run('ok', 4), 8);
 });
 
@@ -81,6 +89,8 @@ test('tasks that finished beside a crashing task in the same worker are not lost
     pool.run('ok', 3),
     pool.run('ok', 4),
   ]);
-  const values = results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as { code: string }).code));
+  const values = results.map((r) =>
+    r.status === 'fulfilled' ? r.value : (r.reason as { code: string }).code,
+  );
   assert.deepEqual(values, [2, 4, 'ERR_TANDEM_WORKER_CRASHED', 6, 8]);
 });

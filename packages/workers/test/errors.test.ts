@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RemoteTaskError, type TasksOf, WorkerPool, registerError } from '@tandem/workers';
-import { QuotaError } from './fixtures/errors.ts';
+import { RemoteTaskError, registerError, type TasksOf, WorkerPool } from '@tandem/workers';
 import type errorTasks from './fixtures/errors.ts';
+import { QuotaError } from './fixtures/errors.ts';
 import { fixture } from './gate.ts';
 
 type ErrorTasks = TasksOf<typeof errorTasks>;

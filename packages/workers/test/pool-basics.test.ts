@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
-import { type TasksOf, WorkerPool, defaultThreads, deferred } from '@tandem/workers';
+import { defaultThreads, deferred, type TasksOf, WorkerPool } from '@tandem/workers';
 import type basic from './fixtures/basic.ts';
 import { fixture } from './gate.ts';
 
@@ -17,7 +17,12 @@ test('the default size is every core but one, at least one', async (t) => {
 });
 
 test('threads overrides the size, and every option in force shows in stats()', async (t) => {
-  const pool = await WorkerPool.start<Basic>({ tasks: fixture('basic'), threads: 2, maxQueue: 5, grace: 50 });
+  const pool = await WorkerPool.start<Basic>({
+    tasks: fixture('basic'),
+    threads: 2,
+    maxQueue: 5,
+    grace: 50,
+  });
   t.after(() => pool.destroy());
   const stats = pool.stats();
   assert.equal(stats.threads, 2);
@@ -31,47 +36,66 @@ test('runs sync and async tasks and returns their results', async (t) => {
   t.after(() => pool.destroy());
   assert.equal(await pool.run('add', { a: 2, b: 3 }), 5);
   assert.equal(await pool.run('later', 'x'), 'later:x');
-  assert.deepEqual(await pool.run('echo', new Map([[1, { d: new Date(0) }]])), new Map([[1, { d: new Date(0) }]]));
+  assert.deepEqual(
+    await pool.run('echo', new Map([[1, { d: new Date(0) }]])),
+    new Map([[1, { d: new Date(0) }]]),
+  );
 });
 
 test('an unknown task name is refused with the known names', async (t) => {
   const pool = await WorkerPool.start<Basic>({ tasks: fixture('basic'), threads: 1 });
   t.after(() => pool.destroy());
-  await assert.rejects(pool.run('nope' as 'echo', 1), (error: { code: string; known: string[] }) => {
-    assert.equal(error.code, 'ERR_TANDEM_UNKNOWN_TASK');
-    assert.ok(error.known.includes('echo'));
-    return true;
-  });
+  await assert.rejects(
+    pool.run('nope' as 'echo', 1),
+    (error: { code: string; known: string[] }) => {
+      assert.equal(error.code, 'ERR_TANDEM_UNKNOWN_TASK');
+      assert.ok(error.known.includes('echo'));
+      return true;
+    },
+  );
 });
 
 test('bad options are refused with coded errors naming the option', async () => {
-  await assert.rejects(WorkerPool.start({ tasks: fixture('basic'), threads: 0 }), { code: 'ERR_TANDEM_OUT_OF_RANGE' });
-  await assert.rejects(WorkerPool.start({ tasks: fixture('basic'), threads: 1.5 }), { code: 'ERR_TANDEM_INVALID_ARGUMENT' });
+  await assert.rejects(WorkerPool.start({ tasks: fixture('basic'), threads: 0 }), {
+    code: 'ERR_TANDEM_OUT_OF_RANGE',
+  });
+  await assert.rejects(WorkerPool.start({ tasks: fixture('basic'), threads: 1.5 }), {
+    code: 'ERR_TANDEM_INVALID_ARGUMENT',
+  });
   await assert.rejects(WorkerPool.start({ tasks: fixture('basic'), onFull: 'drop' as 'wait' }), {
     code: 'ERR_TANDEM_INVALID_ARGUMENT',
   });
-  await assert.rejects(WorkerPool.start({ tasks: 42 as unknown as string }), { code: 'ERR_TANDEM_INVALID_ARGUMENT' });
+  await assert.rejects(WorkerPool.start({ tasks: 42 as unknown as string }), {
+    code: 'ERR_TANDEM_INVALID_ARGUMENT',
+  });
 });
 
 test('bad run options are refused before anything is queued', async (t) => {
   const pool = await WorkerPool.start<Basic>({ tasks: fixture('basic'), threads: 1 });
   t.after(() => pool.destroy());
   await assert.rejects(pool.run('echo', 1, { timeout: -1 }), { code: 'ERR_TANDEM_OUT_OF_RANGE' });
-  await assert.rejects(pool.run('echo', 1, { signal: {} as AbortSignal }), { code: 'ERR_TANDEM_INVALID_ARGUMENT' });
+  await assert.rejects(pool.run('echo', 1, { signal: {} as AbortSignal }), {
+    code: 'ERR_TANDEM_INVALID_ARGUMENT',
+  });
   assert.equal(pool.stats().queued + pool.stats().inWorkers, 0);
 });
 
 test('an input that cannot be cloned is refused at submit, naming the task and path; the pool goes on', async (t) => {
   const pool = await WorkerPool.start<Basic>({ tasks: fixture('basic'), threads: 1 });
   t.after(() => pool.destroy());
-  await assert.rejects(pool.run('echo', { nested: [1, () => 2] }), (error: { code: string; task: string; path: string }) => {
-    assert.equal(error.code, 'ERR_TANDEM_UNCLONEABLE_INPUT');
-    assert.equal(error.task, 'echo');
-    assert.equal(error.path, 'input.nested[1]');
-    return true;
-  });
+  await assert.rejects(
+    pool.run('echo', { nested: [1, () => 2] }),
+    (error: { code: string; task: string; path: string }) => {
+      assert.equal(error.code, 'ERR_TANDEM_UNCLONEABLE_INPUT');
+      assert.equal(error.task, 'echo');
+      assert.equal(error.path, 'input.nested[1]');
+      return true;
+    },
+  );
   await assert.rejects(pool.run('echo', Symbol('s')), { code: 'ERR_TANDEM_UNCLONEABLE_INPUT' });
-  await assert.rejects(pool.run('echo', { p: Promise.resolve() }), { code: 'ERR_TANDEM_UNCLONEABLE_INPUT' });
+  await assert.rejects(pool.run('echo', { p: Promise.resolve() }), {
+    code: 'ERR_TANDEM_UNCLONEABLE_INPUT',
+  });
   assert.equal(await pool.run('add', { a: 1, b: 1 }), 2);
   assert.equal(pool.stats().workersReplaced, 0);
 });
@@ -79,7 +103,10 @@ test('an input that cannot be cloned is refused at submit, naming the task and p
 test('a result that cannot be cloned rejects with a coded error; the worker survives', async (t) => {
   const pool = await WorkerPool.start<Basic>({ tasks: fixture('basic'), threads: 1 });
   t.after(() => pool.destroy());
-  await assert.rejects(pool.run('returnsFunction', undefined), { code: 'ERR_TANDEM_UNCLONEABLE_RESULT', path: 'result.fn' });
+  await assert.rejects(pool.run('returnsFunction', undefined), {
+    code: 'ERR_TANDEM_UNCLONEABLE_RESULT',
+    path: 'result.fn',
+  });
   assert.equal(await pool.run('add', { a: 1, b: 1 }), 2);
   assert.equal(pool.stats().workersReplaced, 0);
 });

@@ -20,7 +20,11 @@ test('nested buffers are found and moved', async (t) => {
   t.after(() => pool.destroy());
   const a = new Float64Array(16).fill(1.5);
   const b = new ArrayBuffer(64);
-  const echoed = (await pool.run('echo', { list: [a], map: new Map([['b', b]]) }, { transfer: true })) as {
+  const echoed = (await pool.run(
+    'echo',
+    { list: [a], map: new Map([['b', b]]) },
+    { transfer: true },
+  )) as {
     list: Float64Array[];
   };
   assert.equal(a.byteLength, 0);
