@@ -18,7 +18,9 @@ function* testFiles(dir) {
 }
 
 const only = process.argv.slice(2);
-const files = roots.flatMap((dir) => [...testFiles(dir)]).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+const files = roots
+  .flatMap((dir) => [...testFiles(dir)])
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], {
   cwd: root,
   stdio: 'inherit',

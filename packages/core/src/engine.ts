@@ -6,6 +6,7 @@
  */
 import {
   type MapOptions,
+  mapBatched,
   type PoolStats,
   type RunOptions,
   Service,
@@ -15,7 +16,6 @@ import {
   type TasksOf,
   WorkerPool,
   type WorkerPoolOptions,
-  mapBatched,
 } from '@tandem/workers';
 import { type LoopDelay, LoopDelayMonitor } from './diagnostics/loop-delay.js';
 
@@ -125,7 +125,11 @@ export class Engine<Module extends TaskModule = TaskModule> {
 
   /** Pool counters and latencies, every option in force, and the event-loop delay. */
   stats(): EngineStats {
-    return { pool: this.#pool.stats(), loop: this.#monitor.snapshot(), services: this.#services.size };
+    return {
+      pool: this.#pool.stats(),
+      loop: this.#monitor.snapshot(),
+      services: this.#services.size,
+    };
   }
 
   /** Starts a fresh event-loop delay window (for measuring one phase). */

@@ -4,35 +4,7 @@
  *
  * @module
  */
-export { Engine } from './engine.js';
-export type { EngineOptions, EngineStats, Settled } from './engine.js';
-export { LoopDelayMonitor } from './diagnostics/loop-delay.js';
-export type { LoopDelay } from './diagnostics/loop-delay.js';
 
-export {
-  InvalidArgumentError,
-  InvalidTaskModuleError,
-  MapItemError,
-  OutOfRangeError,
-  PoolClosedError,
-  PoolDestroyedError,
-  QueueFullError,
-  RemoteTaskError,
-  Service,
-  ServiceClosedError,
-  TandemError,
-  TaskModuleLoadError,
-  TaskTimeoutError,
-  UncloneableInputError,
-  UncloneableResultError,
-  UnknownTaskError,
-  WorkerCrashedError,
-  WorkerPool,
-  defaultThreads,
-  defineTasks,
-  moveResult,
-  registerError,
-} from '@tandem/workers';
 export type {
   CallOptions,
   MapOptions,
@@ -46,3 +18,31 @@ export type {
   TasksOf,
   WorkerPoolOptions,
 } from '@tandem/workers';
+export {
+  defaultThreads,
+  defineTasks,
+  InvalidArgumentError,
+  InvalidTaskModuleError,
+  MapItemError,
+  moveResult,
+  OutOfRangeError,
+  PoolClosedError,
+  PoolDestroyedError,
+  QueueFullError,
+  RemoteTaskError,
+  registerError,
+  Service,
+  ServiceClosedError,
+  TandemError,
+  TaskModuleLoadError,
+  TaskTimeoutError,
+  UncloneableInputError,
+  UncloneableResultError,
+  UnknownTaskError,
+  WorkerCrashedError,
+  WorkerPool,
+} from '@tandem/workers';
+export type { LoopDelay } from './diagnostics/loop-delay.js';
+export { LoopDelayMonitor } from './diagnostics/loop-delay.js';
+export type { EngineOptions, EngineStats, Settled } from './engine.js';
+export { Engine } from './engine.js';
