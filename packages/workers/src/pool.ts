@@ -90,6 +90,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   readonly #bySlot: (TaskRecord | undefined)[] = [];
   readonly #controlPorts = new Map<number, MessagePort>();
   readonly #exitCodes = new Map<number, number>();
+  readonly #abortsAwaitingPort = new Set<TaskRecord>();
   readonly #stats = new StatsRecorder();
   #known = new Set<string>();
   #nextId = 1;
@@ -338,10 +339,19 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       this.#settle(record, false, reason);
       return;
     }
-    this.#controlPorts
-      .get(this.#slots.owner(record.slot))
-      ?.postMessage([ToWorker.abort, record.slot, record.id]);
+    this.#sendAbort(record);
     record.graceTimer = clock().setTimeout(() => this.#terminateOwner(record), this.options.grace);
+  }
+
+  /**
+   * Tells the worker running `record` to abort its `ctx.signal`. A worker's control port reaches
+   * the loop on another channel than its first results, so it may not be known yet: then the
+   * abort waits for it (see #onWorkerMessage).
+   */
+  #sendAbort(record: TaskRecord): void {
+    const port = this.#controlPorts.get(this.#slots.owner(record.slot));
+    if (port !== undefined) port.postMessage([ToWorker.abort, record.slot, record.id]);
+    else this.#abortsAwaitingPort.add(record);
   }
 
   /** The running task ignored its abort for `grace` ms: end its worker (Piscina replaces it). */
@@ -376,6 +386,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     this.#controlPorts.set(threadId, port);
     port.on('message', (control: [number, number, number, unknown]) => this.#onControl(control));
     port.unref();
+    for (const record of this.#abortsAwaitingPort) {
+      this.#abortsAwaitingPort.delete(record);
+      if (record.where === 'worker') this.#sendAbort(record);
+    }
     const worker = this.#piscina.threads.find((thread: Worker) => thread.threadId === threadId);
     worker?.once('exit', (code) => {
       this.#exitCodes.set(threadId, code);

@@ -75,9 +75,13 @@ class WorkerContext implements TaskContext {
   }
 
   get signal(): AbortSignal {
-    // Made on first use: most synchronous tasks never look at it.
-    this.#controller ??= new AbortController();
-    if (this.#cancelledState() !== undefined) this.abort();
+    // Made on first use: most synchronous tasks never look at it. Only a new signal may start
+    // out aborted; later, it aborts by event (the loop's message), never in the middle of a
+    // task's synchronous code, as any AbortSignal.
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#cancelledState() !== undefined) this.abort();
+    }
     return this.#controller.signal;
   }
 
