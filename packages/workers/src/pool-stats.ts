@@ -29,6 +29,8 @@ export interface PoolStats {
   queued: number;
   /** Handed to a worker and not settled (running, or next in that worker's line). */
   inWorkers: number;
+  /** Of those, the ones a worker has started. */
+  running: number;
   completed: number;
   failed: number;
   cancelled: number;

@@ -430,6 +430,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       grace,
       queued: this.#queue.size + this.#waiting.size,
       inWorkers: this.#inWorkers,
+      running: this.#slots.countRunning(),
       completed: s.completed,
       failed: s.failed,
       cancelled: s.cancelled,

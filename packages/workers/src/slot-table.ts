@@ -44,6 +44,19 @@ export class SlotTable {
     return false;
   }
 
+  /** How many slots hold a task that a worker has claimed and not finished. */
+  countRunning(): number {
+    let running = 0;
+    for (let index = 0; index < this.#cells.length; index += SLOT_WIDTH) {
+      const state = Atomics.load(this.#cells, index);
+      // A cancelled or timed-out task is still running until its worker lets go of it.
+      if (state === TaskState.running || state === TaskState.cancelled || state === TaskState.timedOut) {
+        running++;
+      }
+    }
+    return running;
+  }
+
   state(slot: number): number {
     return Atomics.load(this.#cells, slot * SLOT_WIDTH);
   }

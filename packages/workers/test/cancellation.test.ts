@@ -42,6 +42,7 @@ test('a task waiting inside a worker that is cancelled is skipped, never run', a
   const controller = new AbortController();
   const waiting = pool.run('mark', { cells: g.cells, index: 0 }, { signal: controller.signal });
   assert.equal(pool.stats().inWorkers, 2);
+  assert.equal(pool.stats().running, 1, 'one runs, the other waits inside the worker');
   controller.abort();
   await assert.rejects(waiting, { name: 'AbortError' });
   g.open();
