@@ -17,7 +17,9 @@ import {
   WorkerPool,
   type WorkerPoolOptions,
 } from '@tandem/workers';
+import { currentScope, type TaskInfo, tasks, trackTask } from './current-scope.js';
 import { type LoopDelay, LoopDelayMonitor } from './diagnostics/loop-delay.js';
+import { type Scope, type ScopeOptions, scope } from './scope.js';
 
 /** How an engine is built: the pool's options, plus the loop monitor's resolution. */
 export interface EngineOptions extends WorkerPoolOptions {
@@ -88,9 +90,25 @@ export class Engine<Module extends TaskModule = TaskModule> {
   run<Name extends keyof TasksOf<Module> & string>(
     name: Name,
     input: TaskInput<TasksOf<Module>[Name]>,
-    options?: RunOptions,
+    options: RunOptions = {},
   ): Promise<TaskResult<TasksOf<Module>[Name]>> {
-    return this.#pool.run(name, input, options);
+    const context = currentScope();
+    // Outside a scope: straight to the pool, nothing tracked, nothing allocated.
+    if (context === undefined) return this.#pool.run(name, input, options);
+    const signal = options.signal ?? context.signal;
+    const end = trackTask(name, signal);
+    // The scope's deadline reaches the task through the scope's signal: the scope, not the
+    // pool, decides that it expired (so the scope raises TimeoutError, and only it).
+    return this.#pool.run(name, input, { ...options, signal }).then(
+      (value) => {
+        end('fulfilled');
+        return value;
+      },
+      (error: unknown) => {
+        end(signal.aborted ? 'cancelled' : 'rejected');
+        throw error;
+      },
+    );
   }
 
   /**
@@ -109,8 +127,47 @@ export class Engine<Module extends TaskModule = TaskModule> {
     inputs: Iterable<TaskInput<TasksOf<Module>[Name]>>,
     options?: MapOptions & { settle?: false | undefined },
   ): Promise<TaskResult<TasksOf<Module>[Name]>[]>;
-  map(name: string, inputs: Iterable<unknown>, options?: MapOptions): Promise<unknown[]> {
-    return mapBatched(this.#pool, name, inputs, options);
+  map(name: string, inputs: Iterable<unknown>, options: MapOptions = {}): Promise<unknown[]> {
+    const context = currentScope();
+    if (context === undefined) return mapBatched(this.#pool, name, inputs, options);
+    const signal = options.signal ?? context.signal;
+    const end = trackTask(`map ${name}`, signal);
+    return mapBatched(this.#pool, name, inputs, { ...options, signal }).then(
+      (values) => {
+        end('fulfilled');
+        return values;
+      },
+      (error: unknown) => {
+        end(signal.aborted ? 'cancelled' : 'rejected');
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Runs `body` in a new scope (a task group): see `scope()`. `engine.run` and `engine.map`
+   * inside it use its signal, so leaving, failing or timing out cancels the CPU work too.
+   *
+   * @example
+   * await engine.scope({ timeout: 5_000 }, async (s) => {
+   *   for (const page of pages) s.spawn(() => engine.run('render', page));
+   * });
+   */
+  scope<T>(body: (scope: Scope) => T | PromiseLike<T>): Promise<T | undefined>;
+  scope<T>(
+    options: ScopeOptions,
+    body: (scope: Scope) => T | PromiseLike<T>,
+  ): Promise<T | undefined>;
+  scope<T>(
+    a: ScopeOptions | ((scope: Scope) => T | PromiseLike<T>),
+    b?: (scope: Scope) => T | PromiseLike<T>,
+  ): Promise<T | undefined> {
+    return typeof a === 'function' ? scope(a) : scope(a, b!);
+  }
+
+  /** The live tree of scopes and tasks (CPU tasks included), like `python -m asyncio pstree`. */
+  tasks(): TaskInfo[] {
+    return tasks();
   }
 
   /**

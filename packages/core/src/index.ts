@@ -7,6 +7,7 @@
 
 export type {
   CallOptions,
+  Clock,
   MapOptions,
   PoolStats,
   RunOptions,
@@ -42,7 +43,43 @@ export {
   WorkerCrashedError,
   WorkerPool,
 } from '@tandem/workers';
+export type { Channel, ChannelOptions, ChannelWaitOptions } from './channel.js';
+export { channel } from './channel.js';
+export type { CombinatorOptions, ConcurrentMapOptions, MapOrder, Work } from './combinators.js';
+export { all, allSettled, any, asCompleted, map, race } from './combinators.js';
+export type { ScopeContext, TaskInfo, TaskKind, TaskState } from './current-scope.js';
+export { currentScope, formatTaskTree, tasks, trackTask } from './current-scope.js';
+export type { BlockingDetector, BlockingDetectorOptions } from './diagnostics/blocking-detector.js';
+export { startBlockingDetector } from './diagnostics/blocking-detector.js';
+export type { BlockingEvent, LeakEvent } from './diagnostics/channels.js';
+export { BLOCKING_CHANNEL, LEAK_CHANNEL } from './diagnostics/channels.js';
 export type { LoopDelay } from './diagnostics/loop-delay.js';
 export { LoopDelayMonitor } from './diagnostics/loop-delay.js';
 export type { EngineOptions, EngineStats, Settled } from './engine.js';
 export { Engine } from './engine.js';
+export {
+  CancelledError,
+  ChannelClosedError,
+  RetryError,
+  ScopeClosedError,
+  TaskGroupError,
+  TimeoutError,
+} from './errors.js';
+export type {
+  AcquireOptions,
+  Limiter,
+  LimiterOptions,
+  LimiterRunOptions,
+  LimiterStats,
+  Permit,
+} from './limiter.js';
+export { limiter } from './limiter.js';
+export type { BackoffOptions, Jitter, RetryOptions } from './retry.js';
+export { retry } from './retry.js';
+export type { Scope, ScopeOptions, SpawnOptions, Task } from './scope.js';
+export { openScope, scope } from './scope.js';
+export type { DetachOptions, ShieldOptions } from './shield.js';
+export { detach, shield } from './shield.js';
+export type { SleepOptions, TimeoutOptions } from './time.js';
+export { moveOnAfter, sleep, timeout } from './time.js';
+export type { RateOptions } from './token-bucket.js';

@@ -1,0 +1,133 @@
+/**
+ * The errors of Tandem's structured concurrency (scopes, deadlines, combinators, limiter,
+ * retry, channel). Like every Tandem error they carry a permanent `code`: match on
+ * `error.code`, never on the message.
+ *
+ * @module
+ */
+
+import { TandemError } from '@tandem/workers';
+
+const kTaskGroupError = Symbol.for('tandem.task-group-error');
+const kCancelledError = Symbol.for('tandem.cancelled-error');
+
+/**
+ * The reason a scope gives its children when it cancels them: a sibling failed
+ * (`cause` is that failure), its deadline passed, or someone called `cancel()` without a
+ * reason. Work that sees it should stop and let it propagate; scopes never report it as a
+ * failure.
+ */
+export class CancelledError extends TandemError {
+  override readonly code = 'ERR_TANDEM_CANCELLED' as const;
+  constructor(
+    message = 'The scope was cancelled; stop and let this error propagate.',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+
+  /** True for a `CancelledError` made by any copy of this package. */
+  static isCancelledError(value: unknown): value is CancelledError {
+    return typeof value === 'object' && value !== null && kCancelledError in value;
+  }
+
+  get [kCancelledError](): true {
+    return true;
+  }
+}
+
+/**
+ * A scope's deadline passed before its work finished. Raised only by the scope whose
+ * deadline expired (enclosing scopes see it as an ordinary error); `cause` is the
+ * cancellation the scope delivered to its children.
+ */
+export class TimeoutError extends TandemError {
+  override readonly code = 'ERR_TANDEM_TIMEOUT' as const;
+  /** The path of the scope that expired. */
+  readonly scope: string;
+  /** The deadline that passed, in `clock().now()` milliseconds. */
+  readonly deadline: number;
+  constructor(scope: string, deadline: number, options?: ErrorOptions) {
+    super(
+      `Scope "${scope}" did not finish before its deadline. Give it more time, or catch this error (or use moveOnAfter) to carry on without the result.`,
+      options,
+    );
+    this.scope = scope;
+    this.deadline = deadline;
+  }
+}
+
+/**
+ * Every real failure of a scope's children and body (cancellations are never included).
+ * Nested scopes nest their groups. Match on `code === 'ERR_TANDEM_TASK_GROUP'` and read
+ * `errors`.
+ */
+export class TaskGroupError extends AggregateError {
+  readonly code = 'ERR_TANDEM_TASK_GROUP' as const;
+  /** The path of the scope that failed. */
+  readonly scope: string;
+  constructor(scope: string, errors: readonly unknown[]) {
+    super(
+      errors,
+      `${errors.length} task(s) failed in scope "${scope}"; see error.errors for each failure.`,
+    );
+    Object.defineProperty(this, 'name', {
+      value: 'TaskGroupError',
+      configurable: true,
+      writable: true,
+    });
+    this.scope = scope;
+  }
+
+  /** True for a `TaskGroupError` made by any copy of this package. */
+  static isTaskGroupError(value: unknown): value is TaskGroupError {
+    return typeof value === 'object' && value !== null && kTaskGroupError in value;
+  }
+
+  get [kTaskGroupError](): true {
+    return true;
+  }
+}
+
+/** `spawn()` (or `reschedule()`) on a scope that is aborting or has closed; the work was not started. */
+export class ScopeClosedError extends TandemError {
+  override readonly code = 'ERR_TANDEM_SCOPE_CLOSED' as const;
+  readonly scope: string;
+  readonly state: 'aborting' | 'closed';
+  constructor(scope: string, state: 'aborting' | 'closed', options?: ErrorOptions) {
+    super(
+      state === 'closed'
+        ? `Scope "${scope}" has closed; it takes no new tasks. Spawn into a scope that is still open.`
+        : `Scope "${scope}" is aborting (see error.cause); it takes no new tasks. Let the scope unwind, then start a new one.`,
+      options,
+    );
+    this.scope = scope;
+    this.state = state;
+  }
+}
+
+/** `retry()` ran out of attempts; `errors` holds every attempt's error, `cause` the last one. */
+export class RetryError extends TandemError {
+  override readonly code = 'ERR_TANDEM_RETRY_EXHAUSTED' as const;
+  /** Every attempt's error, in order. */
+  readonly errors: readonly unknown[];
+  constructor(errors: readonly unknown[]) {
+    super(
+      `All ${errors.length} attempt(s) failed; see error.errors for each one and error.cause for the last. Raise options.attempts or fix the cause.`,
+      { cause: errors.at(-1) },
+    );
+    this.errors = errors;
+  }
+}
+
+/** A `send()` or `receive()` on a channel that was closed or shut down. */
+export class ChannelClosedError extends TandemError {
+  override readonly code = 'ERR_TANDEM_CHANNEL_CLOSED' as const;
+  constructor(operation: 'send' | 'receive') {
+    super(
+      operation === 'send'
+        ? 'Cannot send: the channel is closed. Stop producing once you close or shut down a channel.'
+        : 'Cannot receive: the channel is closed and drained. Stop consuming, or use for await…of, which ends cleanly.',
+    );
+  }
+}

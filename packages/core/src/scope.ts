@@ -1,0 +1,143 @@
+/**
+ * Scopes (task groups): structured concurrency with plain `async` functions and
+ * `AbortSignal`. A scope's exit waits for every child; the first real failure aborts the
+ * rest; cancellation flows down from parent to child, and `engine.run` inside a scope uses
+ * the scope's signal and deadline.
+ *
+ * @module
+ */
+
+import { clock } from '@tandem/workers';
+import { ScopeImpl, type SpawnOptions } from './internal/scope-impl.js';
+import type { Task } from './internal/task.js';
+import { storage, type TaskState } from './internal/task-tree.js';
+import { checkFunction, checkNumber, checkSignal } from './internal/validate.js';
+
+/** Options of {@link scope} and {@link openScope}. */
+export interface ScopeOptions {
+  /** Shown in `tasks()` and in paths; defaults to `scope-<id>`. */
+  readonly name?: string;
+  /** Milliseconds from now until the deadline; `<= 0` expires before any work starts. */
+  readonly timeout?: number;
+  /** Absolute deadline in `clock().now()` milliseconds (the earlier of the two wins). */
+  readonly deadline?: number;
+  /** A foreign signal that cancels the scope as if from outside. */
+  readonly signal?: AbortSignal;
+  /** Children still running this long after an abort are reported on `tandem:leak`. Default 1000 ms. */
+  readonly abortGrace?: number;
+}
+
+/**
+ * A running task group. Children get a signal linked to {@link Scope.signal}; the first
+ * child failure that is not a cancellation aborts the siblings and the body.
+ */
+export interface Scope extends AsyncDisposable {
+  readonly id: number;
+  readonly name: string;
+  /** Names from the root scope, joined by `/`. */
+  readonly path: string;
+  readonly state: TaskState;
+  /** Aborts when the scope is cancelled: from outside, by a failure, a deadline, or `cancel()`. */
+  readonly signal: AbortSignal;
+  /** The deadline in force here (own or inherited, the earlier), in `clock().now()` ms. */
+  readonly deadline: number | undefined;
+  /** True once this scope's own deadline fired. */
+  readonly expired: boolean;
+  /**
+   * Starts `fn(signal)` at the next microtask as a child of this scope.
+   * @throws ScopeClosedError `ERR_TANDEM_SCOPE_CLOSED` if the scope is aborting or closed;
+   *   `fn` is then never called.
+   */
+  spawn<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: SpawnOptions): Task<T>;
+  /** Cancels the body and every child; the scope then exits cleanly (no error). */
+  cancel(reason?: unknown): void;
+  /**
+   * Moves this scope's own deadline (absolute, `clock().now()` ms; undefined removes it).
+   * @throws ScopeClosedError `ERR_TANDEM_SCOPE_CLOSED` once the scope is aborting or closed.
+   */
+  reschedule(deadline: number | undefined): void;
+}
+
+interface DisposableScope extends Scope {}
+
+class PublicScope extends ScopeImpl implements DisposableScope {
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.join();
+    this.exit({ ok: true, value: undefined });
+  }
+}
+
+/** @internal Builds a scope under the running one; shared by `timeout()`, combinators, `retry()`. */
+export function newScope(
+  options: ScopeOptions,
+  extra: Partial<ConstructorParameters<typeof ScopeImpl>[0]> = {},
+): PublicScope {
+  checkSignal('options.signal', options.signal);
+  if (options.abortGrace !== undefined) checkNumber('options.abortGrace', options.abortGrace, 0);
+  let deadline = options.deadline;
+  if (deadline !== undefined) checkNumber('options.deadline', deadline, -Infinity, true);
+  if (options.timeout !== undefined) {
+    checkNumber('options.timeout', options.timeout, -Infinity, true);
+    const fromTimeout = clock().now() + options.timeout;
+    deadline = deadline === undefined ? fromTimeout : Math.min(deadline, fromTimeout);
+  }
+  if (deadline === Number.POSITIVE_INFINITY) deadline = undefined;
+  return new PublicScope({
+    name: options.name,
+    parent: storage.getStore(),
+    deadline,
+    signal: options.signal,
+    abortGrace: options.abortGrace,
+    ...extra,
+  });
+}
+
+/**
+ * Runs `body` in a new scope (a task group) and waits for every child, including those
+ * spawned while exiting.
+ *
+ * - Resolves with the body's value. If the scope cancelled itself (`s.cancel()`) and that
+ *   interrupted the body, resolves with `undefined`.
+ * - Real failures (body or children; never cancellations) reject with a
+ *   `TaskGroupError` (`ERR_TANDEM_TASK_GROUP`) after all children settled.
+ * - Cancelled from outside (parent scope, `options.signal`): rejects with that reason.
+ * - Own deadline passed (`timeout`/`deadline`): rejects with `TimeoutError`
+ *   (`ERR_TANDEM_TIMEOUT`), only in this scope; enclosing scopes see the error as is.
+ *
+ * @example
+ * await scope(async (s) => {
+ *   for (const url of urls) s.spawn((signal) => fetch(url, { signal }), { name: url });
+ * });
+ */
+export function scope<T>(body: (scope: Scope) => T | PromiseLike<T>): Promise<T | undefined>;
+export function scope<T>(
+  options: ScopeOptions,
+  body: (scope: Scope) => T | PromiseLike<T>,
+): Promise<T | undefined>;
+export async function scope<T>(
+  a: ScopeOptions | ((scope: Scope) => T | PromiseLike<T>),
+  b?: (scope: Scope) => T | PromiseLike<T>,
+): Promise<T | undefined> {
+  const [options, body] = typeof a === 'function' ? [{}, a] : [a, b];
+  checkFunction('body', body);
+  return newScope(options).run(body as (scope: Scope) => T | PromiseLike<T>);
+}
+
+/**
+ * Opens a scope for `await using`: leaving the block joins every child and throws like
+ * {@link scope}. The block's own code is not run inside the scope (pass `s.signal` on
+ * yourself), and a throw from the block does not cancel the children: call `s.cancel()`
+ * in a `catch` if it should.
+ *
+ * @example
+ * {
+ *   await using s = openScope({ timeout: 5_000 });
+ *   s.spawn((signal) => crawl(site, signal));
+ * } // joins here
+ */
+export function openScope(options: ScopeOptions = {}): Scope {
+  return newScope(options);
+}
+
+export type { SpawnOptions } from './internal/scope-impl.js';
+export type { Task } from './internal/task.js';
