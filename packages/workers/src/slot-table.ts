@@ -50,7 +50,11 @@ export class SlotTable {
     for (let index = 0; index < this.#cells.length; index += SLOT_WIDTH) {
       const state = Atomics.load(this.#cells, index);
       // A cancelled or timed-out task is still running until its worker lets go of it.
-      if (state === TaskState.running || state === TaskState.cancelled || state === TaskState.timedOut) {
+      if (
+        state === TaskState.running ||
+        state === TaskState.cancelled ||
+        state === TaskState.timedOut
+      ) {
         running++;
       }
     }
