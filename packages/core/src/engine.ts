@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  checkDuration,
   type MapOptions,
   mapBatched,
   type PoolStats,
@@ -19,12 +20,23 @@ import {
 } from '@tandem/workers';
 import { currentScope, type TaskInfo, tasks, trackTask } from './current-scope.js';
 import { type LoopDelay, LoopDelayMonitor } from './diagnostics/loop-delay.js';
+import { CancelledError } from './errors.js';
+import { linkSignals } from './internal/link-signals.js';
 import { type Scope, type ScopeOptions, scope } from './scope.js';
+import { onShutdownSignals, type ShutdownSignal } from './shutdown-signals.js';
 
-/** How an engine is built: the pool's options, plus the loop monitor's resolution. */
+/** How an engine is built: the pool's options, plus the loop monitor and shutdown. */
 export interface EngineOptions extends WorkerPoolOptions {
   /** Sampling interval of the event-loop delay monitor, in ms. Default 10. */
   loopDelayResolution?: number;
+  /**
+   * Shut down gracefully on these signals (e.g. `['SIGINT', 'SIGTERM']`): the first one calls
+   * `engine.shutdown()`, a second one exits at once. Default: none (a library does not take
+   * over the process's signals unless asked).
+   */
+  shutdownSignals?: readonly ShutdownSignal[];
+  /** Ms that `shutdown()` lets in-flight work finish before destroying it. Default 10 000. */
+  shutdownGrace?: number;
 }
 
 /** What `engine.stats()` returns: the pool and the loop. */
@@ -51,6 +63,10 @@ export class Engine<Module extends TaskModule = TaskModule> {
   readonly #pool: WorkerPool<TasksOf<Module>>;
   readonly #monitor: LoopDelayMonitor;
   readonly #services = new Set<Service<object>>();
+  /** The root of the engine's scopes: `shutdown()` aborts it. */
+  readonly #root = new AbortController();
+  readonly #shutdownGrace: number;
+  readonly #removeSignalHandlers: () => void;
   #closing: Promise<void> | undefined;
 
   /**
@@ -63,14 +79,24 @@ export class Engine<Module extends TaskModule = TaskModule> {
   static async start<Module extends TaskModule = TaskModule>(
     options: EngineOptions,
   ): Promise<Engine<Module>> {
+    checkDuration('options.shutdownGrace', options.shutdownGrace);
     const pool = await WorkerPool.start<TasksOf<Module>>(options);
-    return new Engine<Module>(pool, new LoopDelayMonitor(options.loopDelayResolution));
+    return new Engine<Module>(pool, options);
   }
 
-  private constructor(pool: WorkerPool<TasksOf<Module>>, monitor: LoopDelayMonitor) {
+  private constructor(pool: WorkerPool<TasksOf<Module>>, options: EngineOptions) {
     this.#pool = pool;
-    this.#monitor = monitor;
-    monitor.start();
+    this.#monitor = new LoopDelayMonitor(options.loopDelayResolution);
+    this.#monitor.start();
+    this.#shutdownGrace = options.shutdownGrace ?? 10_000;
+    this.#removeSignalHandlers = onShutdownSignals(options.shutdownSignals ?? [], () =>
+      this.shutdown(),
+    );
+  }
+
+  /** Aborts when the engine shuts down; scopes opened with `engine.scope()` hang off it. */
+  get signal(): AbortSignal {
+    return this.#root.signal;
   }
 
   /** The pool, for what the engine does not wrap. */
@@ -162,7 +188,10 @@ export class Engine<Module extends TaskModule = TaskModule> {
     a: ScopeOptions | ((scope: Scope) => T | PromiseLike<T>),
     b?: (scope: Scope) => T | PromiseLike<T>,
   ): Promise<T | undefined> {
-    return typeof a === 'function' ? scope(a) : scope(a, b!);
+    const [options, body] = typeof a === 'function' ? [{}, a] : [a, b!];
+    // The caller's own signal and the engine's both cancel the scope.
+    const link = linkSignals(options.signal, this.#root.signal);
+    return scope({ ...options, signal: link.signal }, body).finally(link.unlink);
   }
 
   /** The live tree of scopes and tasks (CPU tasks included), like `python -m asyncio pstree`. */
@@ -203,12 +232,29 @@ export class Engine<Module extends TaskModule = TaskModule> {
     return this.#closing;
   }
 
+  /**
+   * The orderly stop (what the first SIGINT/SIGTERM does with `shutdownSignals`): new work is
+   * refused, every scope opened with `engine.scope()` is cancelled with `CancelledError`
+   * (`ERR_TANDEM_CANCELLED`), in-flight tasks get `shutdownGrace` ms to finish and are then
+   * destroyed (`ERR_TANDEM_POOL_DESTROYED`). Idempotent; same promise as `close()`.
+   */
+  shutdown(): Promise<void> {
+    if (!this.#root.signal.aborted) {
+      this.#root.abort(
+        new CancelledError('The engine is shutting down; stop and let this propagate.'),
+      );
+    }
+    return this.close({ timeout: this.#shutdownGrace });
+  }
+
   async #close(options: { timeout?: number }): Promise<void> {
     try {
       await this.#pool.close(options);
     } finally {
       await Promise.all([...this.#services].map((service) => service.close()));
       this.#monitor.stop();
+      // Only now: a second signal during the close must still find the handler and force exit.
+      this.#removeSignalHandlers();
     }
   }
 

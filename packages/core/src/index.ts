@@ -80,6 +80,7 @@ export type { Scope, ScopeOptions, SpawnOptions, Task } from './scope.js';
 export { openScope, scope } from './scope.js';
 export type { DetachOptions, ShieldOptions } from './shield.js';
 export { detach, shield } from './shield.js';
+export type { ShutdownSignal } from './shutdown-signals.js';
 export type { SleepOptions, TimeoutOptions } from './time.js';
 export { moveOnAfter, sleep, timeout } from './time.js';
 export type { RateOptions } from './token-bucket.js';
