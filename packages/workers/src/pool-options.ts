@@ -17,10 +17,12 @@ export interface WorkerPoolOptions {
   threads?: number;
   /**
    * Tasks a worker holds at once: one runs, the others wait inside the worker so that it never
-   * idles between messages. Default 4. A task waiting inside a worker is still cancelled at
+   * idles between messages. Default `'auto'`: about 1 ms of work waits in each busy worker
+   * (between 2 and 64 tasks, from the pool's completion rate), so tiny tasks stream and long
+   * ones do not queue behind each other. A task waiting inside a worker is still cancelled at
    * once (it is skipped when reached); 1 gives the strictest fairness between workers.
    */
-  concurrentTasksPerWorker?: number;
+  concurrentTasksPerWorker?: number | 'auto';
   /** Tasks that may wait for a worker. Default `16 × threads`. */
   maxQueue?: number;
   /** When the queue is full: `'wait'` for room (default) or `'reject'` with `ERR_TANDEM_QUEUE_FULL`. */
@@ -37,7 +39,7 @@ export interface WorkerPoolOptions {
 export interface ResolvedPoolOptions {
   tasksUrl: string;
   threads: number;
-  concurrentTasksPerWorker: number;
+  concurrentTasksPerWorker: number | 'auto';
   maxQueue: number;
   onFull: 'wait' | 'reject';
   grace: number;
@@ -66,7 +68,9 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
     );
   }
   checkInteger('options.threads', options.threads, 1);
-  checkInteger('options.concurrentTasksPerWorker', options.concurrentTasksPerWorker, 1);
+  if (options.concurrentTasksPerWorker !== 'auto') {
+    checkInteger('options.concurrentTasksPerWorker', options.concurrentTasksPerWorker, 1);
+  }
   checkInteger('options.maxQueue', options.maxQueue, 0);
   checkOneOf('options.onFull', options.onFull, ['wait', 'reject']);
   checkDuration('options.grace', options.grace);
@@ -74,7 +78,7 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
   return {
     tasksUrl: tasks instanceof URL ? tasks.href : toUrl(tasks),
     threads,
-    concurrentTasksPerWorker: options.concurrentTasksPerWorker ?? 4,
+    concurrentTasksPerWorker: options.concurrentTasksPerWorker ?? 'auto',
     maxQueue: options.maxQueue ?? 16 * threads,
     onFull: options.onFull ?? 'wait',
     grace: options.grace ?? 1000,

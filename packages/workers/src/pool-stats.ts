@@ -19,8 +19,10 @@ export interface PoolStats {
   /** Worker threads alive now, and the configured size. */
   threads: number;
   size: number;
-  /** Tasks each worker may hold at once (one running, the rest waiting inside it). */
-  concurrentTasksPerWorker: number;
+  /** The setting: tasks each worker may hold at once, or `'auto'`. */
+  concurrentTasksPerWorker: number | 'auto';
+  /** What each worker may hold now (follows the tasks under `'auto'`). */
+  depth: number;
   maxQueue: number;
   onFull: 'wait' | 'reject';
   /** Grace, in ms, between asking a running task to stop and terminating its worker. */

@@ -10,6 +10,7 @@ import { Piscina } from 'piscina';
 import { clock } from './clock.js';
 import { deserializeError } from './codec.js';
 import type { TaskInput, TaskMap, TaskResult } from './define.js';
+import { DispatchDepth, MAX_AUTO_DEPTH } from './dispatch-depth.js';
 import {
   PoolClosedError,
   PoolDestroyedError,
@@ -82,7 +83,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   readonly options: ResolvedPoolOptions;
   readonly #piscina: Piscina;
   readonly #slots: SlotTable;
-  readonly #capacity: number;
+  readonly #depth: DispatchDepth;
   readonly #queue = new Fifo<TaskRecord>();
   /** Callers waiting for room in a full queue (`onFull: 'wait'`). */
   readonly #waiting = new Fifo<TaskRecord>();
@@ -125,14 +126,18 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
 
   private constructor(options: ResolvedPoolOptions) {
     this.options = options;
-    this.#capacity = options.threads * options.concurrentTasksPerWorker;
-    this.#slots = new SlotTable(this.#capacity);
+    this.#depth = new DispatchDepth(options.threads, options.concurrentTasksPerWorker);
+    const maxPerWorker =
+      options.concurrentTasksPerWorker === 'auto'
+        ? MAX_AUTO_DEPTH
+        : options.concurrentTasksPerWorker;
+    this.#slots = new SlotTable(options.threads * maxPerWorker);
     const workerData: WorkerBootData = { tasksUrl: options.tasksUrl, states: this.#slots.buffer };
     this.#piscina = new Piscina({
       filename: entryUrl.href,
       minThreads: options.threads,
       maxThreads: options.threads,
-      concurrentTasksPerWorker: options.concurrentTasksPerWorker,
+      concurrentTasksPerWorker: maxPerWorker,
       idleTimeout: Number.POSITIVE_INFINITY,
       recordTiming: false,
       workerData,
@@ -217,7 +222,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   /** No room: a worker cannot take it now and the queue is at maxQueue (or others wait already). */
   #isFull(): boolean {
     if (this.#waiting.size > 0) return true;
-    const dispatchable = this.#inWorkers < this.#capacity && this.#queue.size === 0;
+    const dispatchable = this.#inWorkers < this.#depth.capacity && this.#queue.size === 0;
     return !dispatchable && this.#queue.size >= this.options.maxQueue;
   }
 
@@ -229,20 +234,20 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
 
   #enqueue(record: TaskRecord): void {
     record.where = 'queued';
-    if (this.#inWorkers < this.#capacity && this.#queue.size === 0) this.#dispatch(record);
+    if (this.#inWorkers < this.#depth.capacity && this.#queue.size === 0) this.#dispatch(record);
     else this.#queue.push(record);
   }
 
   /** Hands queued tasks to workers while they have room, and admits waiting callers. */
   #pump(): void {
-    while (this.#inWorkers < this.#capacity) {
+    while (this.#inWorkers < this.#depth.capacity) {
       const next = this.#queue.shift();
       if (next === undefined) break;
       this.#dispatch(next);
     }
     while (
       this.#waiting.size > 0 &&
-      (this.#queue.size < this.options.maxQueue || this.#inWorkers < this.#capacity)
+      (this.#queue.size < this.options.maxQueue || this.#inWorkers < this.#depth.capacity)
     ) {
       const waiter = this.#waiting.shift();
       if (waiter === undefined) break;
@@ -311,6 +316,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
 
   #leaveWorker(record: TaskRecord): void {
     this.#stats.recordRun(clock().now() - record.dispatchedAt);
+    this.#depth.onCompletion(this.#queue.size > 0 || this.#inWorkers >= this.#depth.capacity);
     this.#bySlot[record.slot] = undefined;
     this.#slots.release(record.slot);
     this.#inWorkers--;
@@ -425,6 +431,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       threads: this.#piscina.threads.length,
       size: threads,
       concurrentTasksPerWorker,
+      depth: this.#depth.perWorker,
       maxQueue,
       onFull,
       grace,
