@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { MessagePort, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { clock } from './clock.js';
 import { deserializeError } from './codec.js';
@@ -29,25 +28,18 @@ import {
 } from './pool-options.js';
 import { type PoolStats, StatsRecorder } from './pool-stats.js';
 import {
-  CONTROL_PORT_KEY,
   isEnvelope,
   Mode,
   type TaskMessage,
   TaskState,
   ToLoop,
-  ToWorker,
   type WorkerBootData,
 } from './protocol.js';
 import { SlotTable } from './slot-table.js';
 import { newTaskRecord, type TaskRecord } from './task-record.js';
 import { inspectValue } from './transfer.js';
 import { checkDuration, checkSignal } from './validate.js';
-
-/** What a worker posts once on start-up: the port the loop uses to reach it. */
-interface ControlPortMessage {
-  [CONTROL_PORT_KEY]: MessagePort;
-  threadId: number;
-}
+import { type ControlMessage, WorkerControls } from './worker-controls.js';
 
 const entryUrl = new URL('./worker-entry.js', import.meta.url);
 
@@ -89,9 +81,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   readonly #waiting = new Fifo<TaskRecord>();
   /** Tasks handed to workers, by slot. */
   readonly #bySlot: (TaskRecord | undefined)[] = [];
-  readonly #controlPorts = new Map<number, MessagePort>();
-  readonly #exitCodes = new Map<number, number>();
-  readonly #abortsAwaitingPort = new Set<TaskRecord>();
+  readonly #controls: WorkerControls;
   readonly #stats = new StatsRecorder();
   #known = new Set<string>();
   #nextId = 1;
@@ -144,9 +134,15 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
       ...(options.execArgv && { execArgv: options.execArgv }),
     });
-    this.#piscina.on('message', (message: unknown) => this.#onWorkerMessage(message));
+    this.#controls = new WorkerControls(
+      this.#piscina,
+      (message) => this.#onControl(message),
+      () => {
+        if (!this.#destroyed) this.#stats.workersReplaced++;
+      },
+    );
     // Without a listener Piscina would throw the error of an idle worker into the process;
-    // the worker's exit is counted in `workersReplaced` (see #onWorkerMessage).
+    // its exit is counted in `workersReplaced`.
     this.#piscina.on('error', () => {});
   }
 
@@ -305,7 +301,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     } else {
       this.#stats.failed++;
       this.#stats.crashed++;
-      const exitCode = state === TaskState.running ? this.#exitCodes.get(owner) : undefined;
+      const exitCode = state === TaskState.running ? this.#controls.exitCode(owner) : undefined;
       this.#settle(
         record,
         false,
@@ -345,27 +341,13 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       this.#settle(record, false, reason);
       return;
     }
-    this.#sendAbort(record);
+    this.#controls.abort(this.#slots.owner(record.slot), record.slot, record.id);
     record.graceTimer = clock().setTimeout(() => this.#terminateOwner(record), this.options.grace);
-  }
-
-  /**
-   * Tells the worker running `record` to abort its `ctx.signal`. A worker's control port reaches
-   * the loop on another channel than its first results, so it may not be known yet: then the
-   * abort waits for it (see #onWorkerMessage).
-   */
-  #sendAbort(record: TaskRecord): void {
-    const port = this.#controlPorts.get(this.#slots.owner(record.slot));
-    if (port !== undefined) port.postMessage([ToWorker.abort, record.slot, record.id]);
-    else this.#abortsAwaitingPort.add(record);
   }
 
   /** The running task ignored its abort for `grace` ms: end its worker (Piscina replaces it). */
   #terminateOwner(record: TaskRecord): void {
-    if (record.where !== 'worker') return;
-    const owner = this.#slots.owner(record.slot);
-    const worker = this.#piscina.threads.find((thread: Worker) => thread.threadId === owner);
-    void worker?.terminate();
+    if (record.where === 'worker') this.#controls.terminate(this.#slots.owner(record.slot));
   }
 
   #settle(record: TaskRecord, ok: boolean, value: unknown): void {
@@ -386,25 +368,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     if (--this.#unsettled === 0) this.#idle?.resolve();
   }
 
-  #onWorkerMessage(message: unknown): void {
-    if (typeof message !== 'object' || message === null || !(CONTROL_PORT_KEY in message)) return;
-    const { threadId, [CONTROL_PORT_KEY]: port } = message as unknown as ControlPortMessage;
-    this.#controlPorts.set(threadId, port);
-    port.on('message', (control: [number, number, number, unknown]) => this.#onControl(control));
-    port.unref();
-    for (const record of this.#abortsAwaitingPort) {
-      this.#abortsAwaitingPort.delete(record);
-      if (record.where === 'worker') this.#sendAbort(record);
-    }
-    const worker = this.#piscina.threads.find((thread: Worker) => thread.threadId === threadId);
-    worker?.once('exit', (code) => {
-      this.#exitCodes.set(threadId, code);
-      this.#controlPorts.delete(threadId);
-      if (!this.#destroyed) this.#stats.workersReplaced++;
-    });
-  }
-
-  #onControl([tag, slot, id, value]: [number, number, number, unknown]): void {
+  #onControl([tag, slot, id, value]: ControlMessage): void {
     const record = this.#bySlot[slot];
     if (record === undefined || record.id !== id) return;
     if (tag === ToLoop.progress) {
@@ -484,7 +448,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       }
     }
     await this.#piscina.destroy();
-    for (const port of this.#controlPorts.values()) port.close();
+    this.#controls.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
