@@ -19,6 +19,7 @@ import {
   UnknownTaskError,
   WorkerCrashedError,
 } from './errors.js';
+import { AbortFanout } from './internal/abort-fanout.js';
 import { type Deferred, deferred } from './internal/deferred.js';
 import { Fifo } from './internal/fifo.js';
 import {
@@ -82,6 +83,11 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   /** Tasks handed to workers, by slot. */
   readonly #bySlot: (TaskRecord | undefined)[] = [];
   readonly #controls: WorkerControls;
+  /** Tasks whose result is in but whose last progress messages are still on their way. */
+  readonly #awaitingProgress = new Map<number, TaskRecord>();
+  readonly #aborts = new AbortFanout<TaskRecord>((record, reason) =>
+    this.#cancel(record, reason, TaskState.cancelled),
+  );
   readonly #stats = new StatsRecorder();
   #known = new Set<string>();
   #nextId = 1;
@@ -198,7 +204,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     record.onProgress = onProgress;
     if (timeout !== undefined) record.mode |= Mode.reportStart;
     this.#unsettled++;
-    if (signal !== undefined) this.#listen(record, signal);
+    if (signal !== undefined) record.unlisten = this.#aborts.subscribe(signal, record);
     if (deadline !== undefined) {
       record.timer = clock().setTimeout(
         () =>
@@ -220,12 +226,6 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     if (this.#waiting.size > 0) return true;
     const dispatchable = this.#inWorkers < this.#depth.capacity && this.#queue.size === 0;
     return !dispatchable && this.#queue.size >= this.options.maxQueue;
-  }
-
-  #listen(record: TaskRecord, signal: AbortSignal): void {
-    const onAbort = () => this.#cancel(record, signal.reason, TaskState.cancelled);
-    signal.addEventListener('abort', onAbort, { once: true });
-    record.unlisten = () => signal.removeEventListener('abort', onAbort);
   }
 
   #enqueue(record: TaskRecord): void {
@@ -267,23 +267,55 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   }
 
   #onWorkerResult(record: TaskRecord, value: unknown): void {
+    const owner = this.#slots.owner(record.slot);
+    const progressSent = this.#slots.progressSent(record.slot);
     this.#leaveWorker(record);
-    if (record.reason === undefined) this.#stats.completed++;
-    this.#settle(record, record.reason === undefined, record.reason ?? value);
+    if (record.reason !== undefined) {
+      this.#settle(record, false, record.reason);
+    } else {
+      this.#stats.completed++;
+      this.#settleAfterProgress(record, owner, progressSent, () =>
+        this.#settle(record, true, value),
+      );
+    }
+  }
+
+  /**
+   * Settles once every progress message the task sent has been delivered: they travel on the
+   * control port, the result on Piscina's, and the caller must not see progress after the end.
+   */
+  #settleAfterProgress(
+    record: TaskRecord,
+    owner: number,
+    progressSent: number,
+    settle: () => void,
+  ): void {
+    if (record.onProgress === undefined || record.progressSeen >= progressSent) {
+      settle();
+      return;
+    }
+    // The control port is unref'd; hold it so the process waits for the stragglers.
+    const release = this.#controls.hold(owner);
+    record.progressSent = progressSent;
+    record.afterProgress = () => {
+      release();
+      settle();
+    };
+    this.#awaitingProgress.set(record.id, record);
   }
 
   #onWorkerFailure(record: TaskRecord, failure: unknown): void {
     const state = this.#slots.state(record.slot);
     const owner = this.#slots.owner(record.slot);
+    const progressSent = this.#slots.progressSent(record.slot);
     this.#leaveWorker(record);
     if (record.reason !== undefined) {
       this.#settle(record, false, record.reason);
     } else if (isEnvelope(failure)) {
       this.#stats.failed++;
-      this.#settle(
-        record,
-        false,
-        failure.__tandem === 'error' ? deserializeError(failure.error) : failure,
+      const error = failure.__tandem === 'error' ? deserializeError(failure.error) : failure;
+      this.#settleAfterProgress(record, owner, progressSent, () =>
+        this.#settle(record, false, error),
       );
     } else if (this.#destroyed) {
       this.#settle(record, false, new PoolDestroyedError(record.name));
@@ -369,10 +401,16 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   }
 
   #onControl([tag, slot, id, value]: ControlMessage): void {
-    const record = this.#bySlot[slot];
-    if (record === undefined || record.id !== id) return;
+    const inWorker = this.#bySlot[slot];
+    const record = inWorker?.id === id ? inWorker : this.#awaitingProgress.get(id);
+    if (record === undefined) return;
     if (tag === ToLoop.progress) {
+      record.progressSeen++;
       record.onProgress?.(value);
+      if (record.afterProgress !== undefined && record.progressSeen >= record.progressSent) {
+        this.#awaitingProgress.delete(id);
+        record.afterProgress();
+      }
     } else if (
       tag === ToLoop.started &&
       record.timeout !== undefined &&

@@ -45,8 +45,12 @@ export const TaskState = {
   done: 5,
 } as const;
 
-/** Each slot holds `[state, threadId of the worker that claimed it]`. */
-export const SLOT_WIDTH = 2;
+/**
+ * Each slot holds `[state, threadId of the worker that claimed it, progress messages sent]`.
+ * The count lets the loop hold a result back until every progress message posted before it
+ * has arrived (they travel on another port, so they can arrive after it).
+ */
+export const SLOT_WIDTH = 3;
 
 /** Control messages, loop → worker. */
 export const ToWorker = { abort: 1 } as const;

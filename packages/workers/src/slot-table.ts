@@ -20,6 +20,7 @@ export class SlotTable {
   /** Takes a free slot and marks it pending. The pool never dispatches past capacity. */
   acquire(): number {
     const slot = this.#free.pop()!;
+    Atomics.store(this.#cells, slot * SLOT_WIDTH + 2, 0);
     Atomics.store(this.#cells, slot * SLOT_WIDTH, TaskState.pending);
     return slot;
   }
@@ -68,5 +69,10 @@ export class SlotTable {
   /** The threadId of the worker that claimed the task in `slot`. */
   owner(slot: number): number {
     return Atomics.load(this.#cells, slot * SLOT_WIDTH + 1);
+  }
+
+  /** How many progress messages the task in `slot` has posted. */
+  progressSent(slot: number): number {
+    return Atomics.load(this.#cells, slot * SLOT_WIDTH + 2);
   }
 }

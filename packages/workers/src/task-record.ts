@@ -13,6 +13,11 @@ export interface TaskRecord {
   transferList: ArrayBuffer[];
   timeout: number | undefined;
   onProgress: ((value: unknown) => void) | undefined;
+  /** Progress messages delivered, and (once the result is in) how many were sent. */
+  progressSeen: number;
+  progressSent: number;
+  /** A settlement held back until the last progress message arrives. */
+  afterProgress: (() => void) | undefined;
   /** The caller's promise; `settled` once it has resolved or rejected. */
   readonly caller: {
     promise: Promise<unknown>;
@@ -59,6 +64,9 @@ export function newTaskRecord(
     transferList: [],
     timeout: undefined,
     onProgress: undefined,
+    progressSeen: 0,
+    progressSent: 0,
+    afterProgress: undefined,
     caller: { promise, resolve, reject, settled: false },
     where: 'waiting',
     removed: false,

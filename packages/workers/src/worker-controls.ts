@@ -27,6 +27,7 @@ export class WorkerControls {
    */
   readonly #unsent = new Map<number, ControlMessage[]>();
   readonly #exitCodes = new Map<number, number>();
+  readonly #holds = new WeakMap<MessagePort, number>();
 
   constructor(
     piscina: Piscina,
@@ -56,6 +57,26 @@ export class WorkerControls {
     const port = this.#ports.get(threadId);
     if (port !== undefined) port.postMessage(message);
     else this.#unsent.set(threadId, [...(this.#unsent.get(threadId) ?? []), message]);
+  }
+
+  /**
+   * Keeps worker `threadId`'s control port ref'd (the process stays up for its messages) until
+   * the returned function is called. Holds are counted.
+   */
+  hold(threadId: number): () => void {
+    const port = this.#ports.get(threadId);
+    if (port === undefined) return () => {};
+    const holds = (this.#holds.get(port) ?? 0) + 1;
+    this.#holds.set(port, holds);
+    if (holds === 1) port.ref();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#holds.get(port) ?? 1) - 1;
+      this.#holds.set(port, left);
+      if (left === 0) port.unref();
+    };
   }
 
   /** The exit code of worker `threadId`, once it has exited. */

@@ -92,6 +92,7 @@ class WorkerContext implements TaskContext {
   }
 
   progress(value: unknown): void {
+    Atomics.add(states, this.#stateIndex + 2, 1);
     control.postMessage([ToLoop.progress, this.#stateIndex / SLOT_WIDTH, this.id, value]);
   }
 

@@ -138,3 +138,30 @@ test('deadline counts queue time: a task still queued at its deadline rejects an
   await pool.run('echo', 'flush');
   assert.equal(g.ran(0), false);
 });
+
+test('one signal shared by many tasks cancels them all, with one listener (no MaxListeners warning)', async (t) => {
+  const pool = await start({ concurrentTasksPerWorker: 4 });
+  t.after(() => pool.destroy());
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const g = gate();
+  const holding = pool.run('hold', g.cells);
+  await g.started(1);
+  const controller = new AbortController();
+  const reason = new Error('all of them');
+  const calls = Array.from({ length: 50 }, (_, i) =>
+    pool.run('mark', { cells: g.cells, index: i % 8 }, { signal: controller.signal }),
+  );
+  controller.abort(reason);
+  const results = await Promise.allSettled(calls);
+  assert.ok(results.every((r) => r.status === 'rejected' && r.reason === reason));
+  g.open();
+  await holding;
+  await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+  assert.deepEqual(
+    warnings.filter((w) => w.name === 'MaxListenersExceededWarning'),
+    [],
+  );
+});
