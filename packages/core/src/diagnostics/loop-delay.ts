@@ -19,10 +19,12 @@ export type LoopDelay = LatencySummary;
  */
 export class LoopDelayMonitor {
   readonly #histogram: IntervalHistogram;
+  readonly #resolution: number;
   #running = false;
 
   /** @param resolution sampling interval in ms (default 10, Node's default). */
   constructor(resolution = 10) {
+    this.#resolution = resolution;
     this.#histogram = monitorEventLoopDelay({ resolution });
   }
 
@@ -38,9 +40,22 @@ export class LoopDelayMonitor {
     this.#histogram.disable();
   }
 
-  /** Percentiles since start (or the last reset), in ms. */
+  /**
+   * Percentiles since start (or the last reset), in ms: how much later than due the sampling
+   * timer fired. Node's histogram records the whole interval (an idle loop reads about
+   * `resolution` ms), so the interval is taken off, leaving the delay itself.
+   */
   snapshot(): LoopDelay {
-    return summarize(this.#histogram, 1e-6);
+    const raw = summarize(this.#histogram, 1e-6);
+    if (raw.count === 0) return raw;
+    const late = (ms: number) => Math.max(0, ms - this.#resolution);
+    return {
+      count: raw.count,
+      p50: late(raw.p50),
+      p99: late(raw.p99),
+      max: late(raw.max),
+      mean: late(raw.mean),
+    };
   }
 
   reset(): void {

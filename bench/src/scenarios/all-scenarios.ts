@@ -1,0 +1,28 @@
+/**
+ * Every scenario, in the order `pnpm bench` runs them (cheap and foundational first, so a
+ * broken pool shows up before the long workloads).
+ *
+ * @module
+ */
+import type { Scenario } from '../runner/scenario.ts';
+import { cpuThroughput } from './cpu-throughput.ts';
+import { loopResponsiveness } from './loop-responsiveness.ts';
+import { memory } from './memory.ts';
+import { mixedPipeline } from './mixed-pipeline.ts';
+import { overhead } from './overhead.ts';
+import { pythonAnchor } from './python-anchor.ts';
+import { runThroughput } from './run-throughput.ts';
+import { tinyThroughput } from './tiny-throughput.ts';
+import { transfer } from './transfer.ts';
+
+export const allScenarios: readonly Scenario[] = [
+  overhead,
+  runThroughput,
+  tinyThroughput,
+  cpuThroughput,
+  loopResponsiveness,
+  transfer,
+  mixedPipeline,
+  memory,
+  pythonAnchor,
+];

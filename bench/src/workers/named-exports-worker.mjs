@@ -1,0 +1,2 @@
+// For piscina and tinypool, which call a named export of the worker module (`run(x, { name })`).
+export { noop, spin, sum } from './task-bodies.mjs';
