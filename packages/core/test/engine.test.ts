@@ -69,7 +69,7 @@ test('one failing item rejects map with MapItemError naming the index, cause kep
     },
   );
   assert.equal(
-    engine.stats().pool.inWorkers + engine.stats().pool.queued,
+    engine.stats().pool.running + engine.stats().pool.queued,
     0,
     'the rest was settled first',
   );

@@ -72,5 +72,5 @@ test('chaos: 2,000 tasks, 2% crash their worker, 2% are aborted: all settle, the
   assert.equal(tally.correct, normal);
   assert.equal(tally.crashed, kinds.filter((k) => k === 'crash').length);
   assert.equal(tally.aborted, kinds.filter((k) => k === 'abort').length);
-  assert.equal(pool.stats().inWorkers + pool.stats().queued, 0);
+  assert.equal(pool.stats().running + pool.stats().queued, 0);
 });
