@@ -143,8 +143,15 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     this.#controls = new WorkerControls(
       this.#piscina,
       (message) => this.#onControl(message),
-      () => {
+      (threadId) => {
         if (!this.#destroyed) this.#stats.workersReplaced++;
+        // Its port is gone: results still waiting for its progress messages settle after
+        // whatever was already delivered has been handled.
+        setImmediate(() => {
+          for (const record of this.#awaitingProgress.values()) {
+            if (record.progressOwner === threadId) this.#releaseResult(record);
+          }
+        });
       },
     );
     // Without a listener Piscina would throw the error of an idle worker into the process;
@@ -297,11 +304,21 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     // The control port is unref'd; hold it so the process waits for the stragglers.
     const release = this.#controls.hold(owner);
     record.progressSent = progressSent;
+    record.progressOwner = owner;
     record.afterProgress = () => {
       release();
       settle();
     };
     this.#awaitingProgress.set(record.id, record);
+  }
+
+  /** Settles a result held back for its progress messages (all arrived, or none will). */
+  #releaseResult(record: TaskRecord): void {
+    const settle = record.afterProgress;
+    if (settle === undefined) return;
+    record.afterProgress = undefined;
+    this.#awaitingProgress.delete(record.id);
+    settle();
   }
 
   #onWorkerFailure(record: TaskRecord, failure: unknown): void {
@@ -407,10 +424,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     if (tag === ToLoop.progress) {
       record.progressSeen++;
       record.onProgress?.(value);
-      if (record.afterProgress !== undefined && record.progressSeen >= record.progressSent) {
-        this.#awaitingProgress.delete(id);
-        record.afterProgress();
-      }
+      if (record.progressSeen >= record.progressSent) this.#releaseResult(record);
     } else if (
       tag === ToLoop.started &&
       record.timeout !== undefined &&
@@ -487,6 +501,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     }
     await this.#piscina.destroy();
     this.#controls.close();
+    for (const record of this.#awaitingProgress.values()) this.#releaseResult(record);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -16,8 +16,9 @@ export interface TaskRecord {
   /** Progress messages delivered, and (once the result is in) how many were sent. */
   progressSeen: number;
   progressSent: number;
-  /** A settlement held back until the last progress message arrives. */
+  /** A settlement held back until the last progress message arrives, and from which worker. */
   afterProgress: (() => void) | undefined;
+  progressOwner: number;
   /** The caller's promise; `settled` once it has resolved or rejected. */
   readonly caller: {
     promise: Promise<unknown>;
@@ -67,6 +68,7 @@ export function newTaskRecord(
     progressSeen: 0,
     progressSent: 0,
     afterProgress: undefined,
+    progressOwner: 0,
     caller: { promise, resolve, reject, settled: false },
     where: 'waiting',
     removed: false,
