@@ -20,6 +20,7 @@ export class SlotTable {
   /** Takes a free slot and marks it pending. The pool never dispatches past capacity. */
   acquire(): number {
     const slot = this.#free.pop()!;
+    Atomics.store(this.#cells, slot * SLOT_WIDTH + 1, 0);
     Atomics.store(this.#cells, slot * SLOT_WIDTH + 2, 0);
     Atomics.store(this.#cells, slot * SLOT_WIDTH, TaskState.pending);
     return slot;
@@ -50,14 +51,10 @@ export class SlotTable {
     let running = 0;
     for (let index = 0; index < this.#cells.length; index += SLOT_WIDTH) {
       const state = Atomics.load(this.#cells, index);
-      // A cancelled or timed-out task is still running until its worker lets go of it.
-      if (
-        state === TaskState.running ||
-        state === TaskState.cancelled ||
-        state === TaskState.timedOut
-      ) {
-        running++;
-      }
+      // Claimed means an owner is set; a task cancelled before its claim never has one. A
+      // claimed task that was cancelled or timed out runs until its worker lets go of it.
+      const claimed = Atomics.load(this.#cells, index + 1) !== 0;
+      if (claimed && state !== TaskState.free && state !== TaskState.done) running++;
     }
     return running;
   }
