@@ -6,10 +6,9 @@
  * @module
  */
 
-import { deferred } from '@tandem/workers';
+import { checkInteger, checkSignal, deferred } from '@tandem/workers';
 import { ChannelClosedError } from './errors.js';
 import { storage } from './internal/task-tree.js';
-import { checkInteger, checkSignal } from './internal/validate.js';
 
 /** Options of {@link channel}. */
 export interface ChannelOptions {

@@ -6,11 +6,16 @@
  * @module
  */
 
-import { OutOfRangeError } from '@tandem/workers';
+import {
+  checkFunction,
+  checkFunctions,
+  checkInteger,
+  checkSignal,
+  OutOfRangeError,
+} from '@tandem/workers';
 import { CancelledError } from './errors.js';
 import { isCancellation } from './internal/canceller.js';
 import { type MapOrder, runMap } from './internal/map-runner.js';
-import { checkFunction, checkFunctions, checkInteger, checkSignal } from './internal/validate.js';
 import { newScope } from './scope.js';
 
 /** Cancellable work: called with the signal that tells it to stop. */

@@ -7,9 +7,17 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Clock, clock, type Deferred, deferred, OutOfRangeError } from '@tandem/workers';
+import {
+  type Clock,
+  checkInteger,
+  checkNumber,
+  checkSignal,
+  clock,
+  type Deferred,
+  deferred,
+  OutOfRangeError,
+} from '@tandem/workers';
 import { storage } from './internal/task-tree.js';
-import { checkInteger, checkNumber, checkSignal } from './internal/validate.js';
 import { type HeapItem, PriorityQueue } from './priority-queue.js';
 import { type RateOptions, TokenBucket } from './token-bucket.js';
 

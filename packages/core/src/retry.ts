@@ -6,10 +6,15 @@
  * @module
  */
 
-import { InvalidArgumentError } from '@tandem/workers';
+import {
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkSignal,
+  InvalidArgumentError,
+} from '@tandem/workers';
 import { RetryError } from './errors.js';
 import { isCancellation } from './internal/canceller.js';
-import { checkFunction, checkInteger, checkNumber, checkSignal } from './internal/validate.js';
 import { newScope } from './scope.js';
 import { sleep } from './time.js';
 

@@ -7,11 +7,10 @@
  * @module
  */
 
-import { clock } from '@tandem/workers';
+import { checkFunction, checkNumber, checkSignal, clock } from '@tandem/workers';
 import { ScopeImpl, type SpawnOptions } from './internal/scope-impl.js';
 import type { Task } from './internal/task.js';
 import { storage, type TaskState } from './internal/task-tree.js';
-import { checkFunction, checkNumber, checkSignal } from './internal/validate.js';
 
 /** Options of {@link scope} and {@link openScope}. */
 export interface ScopeOptions {

@@ -6,9 +6,9 @@
  * @module
  */
 
+import { checkFunction, checkNumber, checkSignal } from '@tandem/workers';
 import { leakChannel, publishLeak } from './diagnostics/channels.js';
 import { type Task, TaskImpl, type TaskOwner } from './internal/task.js';
-import { checkFunction, checkNumber, checkSignal } from './internal/validate.js';
 import { newScope, type Scope } from './scope.js';
 
 /** Options of {@link shield}. */

@@ -6,10 +6,9 @@
  * @module
  */
 
-import { clock } from '@tandem/workers';
+import { checkFunction, checkNumber, checkSignal, clock } from '@tandem/workers';
 import { TimeoutError } from './errors.js';
 import { storage } from './internal/task-tree.js';
-import { checkFunction, checkNumber, checkSignal } from './internal/validate.js';
 import { newScope, type Scope } from './scope.js';
 
 /** Options of {@link timeout} and {@link moveOnAfter}. */

@@ -49,4 +49,12 @@ export type { LatencySummary, PoolStats } from './pool-stats.js';
 export { summarize } from './pool-stats.js';
 export type { CallOptions, MethodName, ServiceApi } from './service.js';
 export { Service } from './service.js';
-export { checkDuration, checkInteger, checkOneOf, checkSignal } from './validate.js';
+export {
+  checkDuration,
+  checkFunction,
+  checkFunctions,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkSignal,
+} from './validate.js';

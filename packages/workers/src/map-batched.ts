@@ -48,7 +48,7 @@ export async function mapBatched<Tasks extends TaskMap>(
   options: MapOptions = {},
 ): Promise<unknown[]> {
   const { settle = false, signal, deadline, onProgress } = options;
-  checkInteger('options.batch', options.batch, 1);
+  if (options.batch !== undefined) checkInteger('options.batch', options.batch, 1);
   checkSignal('options.signal', signal);
   signal?.throwIfAborted();
   const items = Array.from(inputs);

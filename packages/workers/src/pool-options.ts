@@ -67,11 +67,12 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
       "Expected options.tasks to be the task module's URL or path, e.g. new URL('./tasks.js', import.meta.url)",
     );
   }
-  checkInteger('options.threads', options.threads, 1);
-  if (options.concurrentTasksPerWorker !== 'auto') {
-    checkInteger('options.concurrentTasksPerWorker', options.concurrentTasksPerWorker, 1);
+  if (options.threads !== undefined) checkInteger('options.threads', options.threads, 1);
+  const perWorker = options.concurrentTasksPerWorker;
+  if (perWorker !== undefined && perWorker !== 'auto') {
+    checkInteger('options.concurrentTasksPerWorker', perWorker, 1);
   }
-  checkInteger('options.maxQueue', options.maxQueue, 0);
+  if (options.maxQueue !== undefined) checkInteger('options.maxQueue', options.maxQueue, 0);
   checkOneOf('options.onFull', options.onFull, ['wait', 'reject']);
   checkDuration('options.grace', options.grace);
   const threads = options.threads ?? defaultThreads();

@@ -1,18 +1,41 @@
 /**
- * Boundary checks with messages that name the option and the value received:
- * `Expected options.threads >= 1, got 0`.
+ * Option checks at the public boundary of both packages, with the option's name and the value
+ * received: `Expected options.concurrency >= 1, got 0`. Required values use `checkNumber` /
+ * `checkInteger`; `checkDuration`, `checkOneOf` and `checkSignal` let `undefined` through.
  *
  * @module
  */
 import { InvalidArgumentError, OutOfRangeError } from './errors.js';
 
-/** An integer `>= min` (or undefined, which passes). */
-export function checkInteger(name: string, value: unknown, min: number): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new InvalidArgumentError(`Expected ${name} to be an integer, got ${describe(value)}`);
+/** A number (possibly `Infinity` when `allowInfinity`) that is at least `min`. */
+export function checkNumber(
+  name: string,
+  value: unknown,
+  min: number,
+  allowInfinity = false,
+): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new InvalidArgumentError(`Expected ${name} to be a number, got ${describe(value)}`);
   }
-  if (value < min) throw new OutOfRangeError(`Expected ${name} >= ${min}, got ${value}`);
+  if (value < min || (!allowInfinity && !Number.isFinite(value))) {
+    throw new OutOfRangeError(
+      `Expected ${name} >= ${min}${allowInfinity ? '' : ' and finite'}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** An integer at least `min` (or `Infinity` when `allowInfinity`). */
+export function checkInteger(
+  name: string,
+  value: unknown,
+  min: number,
+  allowInfinity = false,
+): number {
+  if (typeof value === 'number' && Number.isFinite(value) && !Number.isInteger(value)) {
+    throw new InvalidArgumentError(`Expected ${name} to be an integer, got ${value}`);
+  }
+  return checkNumber(name, value, min, allowInfinity);
 }
 
 /** A finite number of milliseconds `>= 0` (or undefined, which passes). */
@@ -35,13 +58,28 @@ export function checkOneOf(name: string, value: unknown, allowed: readonly strin
 }
 
 /** An `AbortSignal` (or undefined, which passes). */
-export function checkSignal(name: string, value: unknown): void {
-  if (value === undefined || value instanceof AbortSignal) return;
-  throw new InvalidArgumentError(`Expected ${name} to be an AbortSignal, got ${describe(value)}`);
+export function checkSignal(name: string, value: unknown): AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`Expected ${name} to be an AbortSignal, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A function. */
+export function checkFunction(name: string, value: unknown): void {
+  if (typeof value !== 'function') {
+    throw new InvalidArgumentError(`Expected ${name} to be a function, got ${describe(value)}`);
+  }
+}
+
+/** An array of functions, each named `${name}[i]` in the error. */
+export function checkFunctions(name: string, values: readonly unknown[]): void {
+  for (const [i, value] of values.entries()) checkFunction(`${name}[${i}]`, value);
 }
 
 function describe(value: unknown): string {
+  if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) return value.constructor?.name ?? 'object';
-  return String(value);
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return typeof value === 'function' ? 'function' : String(value);
 }

@@ -7,9 +7,8 @@
  * @module
  */
 
-import { clock } from '@tandem/workers';
+import { checkNumber, clock } from '@tandem/workers';
 import { recordTouched, runningNodes, takeTouched } from '../internal/task-tree.js';
-import { checkNumber } from '../internal/validate.js';
 import { type BlockingEvent, blockingChannel } from './channels.js';
 
 /** Options of {@link startBlockingDetector}. */
