@@ -6,7 +6,7 @@
  * @module
  */
 
-import { checkInteger, checkSignal, deferred } from '@tandem/workers';
+import { checkInteger, checkSignal, deferred } from '@tandem/workers/internal';
 import { ChannelClosedError } from './errors.js';
 import { storage } from './internal/task-tree.js';
 

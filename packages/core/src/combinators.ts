@@ -6,13 +6,8 @@
  * @module
  */
 
-import {
-  checkFunction,
-  checkFunctions,
-  checkInteger,
-  checkSignal,
-  OutOfRangeError,
-} from '@tandem/workers';
+import { OutOfRangeError } from '@tandem/workers';
+import { checkFunction, checkFunctions, checkInteger, checkSignal } from '@tandem/workers/internal';
 import { CancelledError } from './errors.js';
 import { isCancellation } from './internal/canceller.js';
 import { type MapOrder, runMap } from './internal/map-runner.js';

@@ -5,9 +5,7 @@
  * @module
  */
 import {
-  checkDuration,
   type MapOptions,
-  mapBatched,
   type PoolStats,
   type RunOptions,
   Service,
@@ -18,6 +16,7 @@ import {
   WorkerPool,
   type WorkerPoolOptions,
 } from '@tandem/workers';
+import { checkDuration, mapBatched } from '@tandem/workers/internal';
 import { currentScope, type TaskInfo, tasks, trackTask } from './current-scope.js';
 import { type LoopDelay, LoopDelayMonitor } from './diagnostics/loop-delay.js';
 import { CancelledError } from './errors.js';

@@ -7,16 +7,14 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { type Clock, clock, OutOfRangeError } from '@tandem/workers';
 import {
-  type Clock,
   checkInteger,
   checkNumber,
   checkSignal,
-  clock,
   type Deferred,
   deferred,
-  OutOfRangeError,
-} from '@tandem/workers';
+} from '@tandem/workers/internal';
 import { storage } from './internal/task-tree.js';
 import { type HeapItem, PriorityQueue } from './priority-queue.js';
 import { type RateOptions, TokenBucket } from './token-bucket.js';

@@ -6,13 +6,8 @@
  * @module
  */
 
-import {
-  checkFunction,
-  checkInteger,
-  checkNumber,
-  checkSignal,
-  InvalidArgumentError,
-} from '@tandem/workers';
+import { InvalidArgumentError } from '@tandem/workers';
+import { checkFunction, checkInteger, checkNumber, checkSignal } from '@tandem/workers/internal';
 import { RetryError } from './errors.js';
 import { isCancellation } from './internal/canceller.js';
 import { newScope } from './scope.js';

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { checkFunction, checkNumber, checkSignal, clock } from '@tandem/workers';
+import { clock } from '@tandem/workers';
+import { checkFunction, checkNumber, checkSignal } from '@tandem/workers/internal';
 import { ScopeImpl, type SpawnOptions } from './internal/scope-impl.js';
 import type { Task } from './internal/task.js';
 import { storage, type TaskState } from './internal/task-tree.js';

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { checkFunction, checkNumber, checkSignal } from '@tandem/workers';
+import { checkFunction, checkNumber, checkSignal } from '@tandem/workers/internal';
 import { leakChannel, publishLeak } from './diagnostics/channels.js';
 import { type Task, TaskImpl, type TaskOwner } from './internal/task.js';
 import { newScope, type Scope } from './scope.js';

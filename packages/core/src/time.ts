@@ -6,7 +6,8 @@
  * @module
  */
 
-import { checkFunction, checkNumber, checkSignal, clock } from '@tandem/workers';
+import { clock } from '@tandem/workers';
+import { checkFunction, checkNumber, checkSignal } from '@tandem/workers/internal';
 import { TimeoutError } from './errors.js';
 import { storage } from './internal/task-tree.js';
 import { newScope, type Scope } from './scope.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { deferred } from '@tandem/workers';
+import { deferred } from '@tandem/workers/internal';
 import { all, allSettled, any, asCompleted, map, race } from '../src/combinators.ts';
 import { tasks } from '../src/current-scope.ts';
 import { scope } from '../src/scope.ts';

@@ -3,7 +3,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { deferred, setClock, systemClock } from '@tandem/workers';
+import { deferred, setClock, systemClock } from '@tandem/workers/internal';
 import { formatTaskTree, tasks, trackTask } from '../src/current-scope.ts';
 import { startBlockingDetector } from '../src/diagnostics/blocking-detector.ts';
 import type { BlockingEvent, LeakEvent } from '../src/diagnostics/channels.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { deferred } from '@tandem/workers';
+import { deferred } from '@tandem/workers/internal';
 import { limiter } from '../src/limiter.ts';
 import { scope } from '../src/scope.ts';
 import { flush, track, useMockClock } from './support/helpers.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { describe, test } from 'node:test';
-import { deferred } from '@tandem/workers';
+import { deferred } from '@tandem/workers/internal';
 import { currentScope, tasks } from '../src/current-scope.ts';
 import { type CancelledError, TaskGroupError } from '../src/errors.ts';
 import { openScope, scope } from '../src/scope.ts';

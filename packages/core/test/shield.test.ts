@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, test } from 'node:test';
-import { deferred } from '@tandem/workers';
+import { deferred } from '@tandem/workers/internal';
 import { tasks } from '../src/current-scope.ts';
 import type { LeakEvent } from '../src/diagnostics/channels.ts';
 import { scope } from '../src/scope.ts';

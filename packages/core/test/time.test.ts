@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { deferred } from '@tandem/workers';
+import { deferred } from '@tandem/workers/internal';
 import { currentScope } from '../src/current-scope.ts';
 import { CancelledError, TimeoutError } from '../src/errors.ts';
 import { scope } from '../src/scope.ts';

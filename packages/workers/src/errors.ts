@@ -114,14 +114,80 @@ export class WorkerCrashedError extends TandemError {
   readonly task: string;
   /** The worker's exit code, when it exited (undefined for an error event). */
   readonly exitCode: number | undefined;
-  constructor(task: string, exitCode: number | undefined, options?: ErrorOptions) {
+  /**
+   * `next` tells what happens after: a pool worker `'replaced'` (the default), or a service
+   * that is `'closed'` (services are not restarted).
+   */
+  constructor(
+    task: string,
+    exitCode: number | undefined,
+    options?: ErrorOptions & { next?: 'replaced' | 'closed' },
+  ) {
     const how = exitCode === undefined ? 'crashed' : `exited with code ${exitCode}`;
+    const next =
+      options?.next === 'closed'
+        ? 'The service is closed: start it again.'
+        : 'The worker was replaced.';
     super(
-      `The worker running task "${task}" ${how}. The worker was replaced; see error.cause for what it reported.`,
+      `The worker running task "${task}" ${how}. ${next} See error.cause for what it reported.`,
       options,
     );
     this.task = task;
     this.exitCode = exitCode;
+  }
+}
+
+/**
+ * The pool cannot keep workers alive: replacement workers keep dying before they can take a
+ * task (a module that calls `process.exit()` at load, a `resourceLimits` too small to start).
+ * Like Python's `BrokenProcessPool`: queued and later tasks reject with it; close the pool.
+ */
+export class PoolBrokenError extends TandemError {
+  override readonly code = 'ERR_TANDEM_POOL_BROKEN' as const;
+  constructor(reason: string, options?: ErrorOptions) {
+    super(
+      `The worker pool is broken: ${reason}. No task can run; fix the cause (see error.cause), close this pool and start a new one.`,
+      options,
+    );
+  }
+}
+
+/** Starting a pool, engine or service took longer than its `startTimeout`. */
+export class StartTimeoutError extends TandemError {
+  override readonly code = 'ERR_TANDEM_START_TIMEOUT' as const;
+  readonly timeout: number;
+  constructor(what: string, timeout: number) {
+    super(
+      `${what} did not start within ${timeout} ms (startTimeout). A module whose top-level code never finishes (an await that never resolves, a blocking loop) is the usual cause; fix it, or raise startTimeout.`,
+    );
+    this.timeout = timeout;
+  }
+}
+
+/** A task called `ctx.progress(value)` with a value structured clone cannot copy. */
+export class UncloneableProgressError extends TandemError {
+  override readonly code = 'ERR_TANDEM_UNCLONEABLE_PROGRESS' as const;
+  readonly task: string;
+  readonly path: string;
+  constructor(task: string, path: string, kind: string) {
+    super(
+      `Task "${task}" called ctx.progress() with a value that cannot be sent: ${path} is a ${kind}. Send plain data.`,
+    );
+    this.task = task;
+    this.path = path;
+  }
+}
+
+/**
+ * A callback the caller passed (such as `onProgress`) threw. The task it belonged to is
+ * cancelled and rejects with this error; `cause` is what the callback threw.
+ */
+export class CallbackError extends TandemError {
+  override readonly code = 'ERR_TANDEM_CALLBACK_FAILED' as const;
+  readonly callback: string;
+  constructor(callback: string, cause: unknown) {
+    super(`Your ${callback} callback threw; see error.cause. The task was cancelled.`, { cause });
+    this.callback = callback;
   }
 }
 

@@ -6,8 +6,8 @@
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
-import { InvalidArgumentError } from './errors.js';
-import { checkDuration, checkInteger, checkOneOf } from './validate.js';
+import { InvalidArgumentError, OutOfRangeError } from './errors.js';
+import { checkDuration, checkInteger, checkNumber, checkOneOf, checkSignal } from './validate.js';
 
 /** How a pool is built. Every default is printed back by `pool.stats()`. */
 export interface WorkerPoolOptions {
@@ -33,6 +33,14 @@ export interface WorkerPoolOptions {
   resourceLimits?: ResourceLimits;
   /** Extra `execArgv` for the workers (default: the parent's, as Node does). */
   execArgv?: string[];
+  /**
+   * Ms that starting may take (the workers load the task module). Past it, start fails with
+   * `StartTimeoutError` (`ERR_TANDEM_START_TIMEOUT`) and nothing is left running. Default
+   * 30 000; `Infinity` waits for ever.
+   */
+  startTimeout?: number;
+  /** Abandons the start: it rejects with `signal.reason` and nothing is left running. */
+  signal?: AbortSignal;
 }
 
 /** The options with every default filled in. */
@@ -45,7 +53,15 @@ export interface ResolvedPoolOptions {
   grace: number;
   resourceLimits: ResourceLimits | undefined;
   execArgv: string[] | undefined;
+  startTimeout: number;
 }
+
+/** More threads than this is a mistake (each is a V8 isolate of its own), not a setting. */
+export const MAX_THREADS = 1024;
+/** Tasks one worker may hold at once; each holds a slot of the shared state table. */
+export const MAX_TASKS_PER_WORKER = 1024;
+/** The longest queue a pool keeps (bounded memory is the point of `maxQueue`). */
+export const MAX_QUEUE = 2 ** 24;
 
 /** The default pool size: every core but one, at least one. */
 export function defaultThreads(): number {
@@ -68,13 +84,20 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
     );
   }
   if (options.threads !== undefined) checkInteger('options.threads', options.threads, 1);
+  checkAtMost('options.threads', options.threads, MAX_THREADS);
   const perWorker = options.concurrentTasksPerWorker;
   if (perWorker !== undefined && perWorker !== 'auto') {
     checkInteger('options.concurrentTasksPerWorker', perWorker, 1);
+    checkAtMost('options.concurrentTasksPerWorker', perWorker, MAX_TASKS_PER_WORKER);
   }
   if (options.maxQueue !== undefined) checkInteger('options.maxQueue', options.maxQueue, 0);
+  checkAtMost('options.maxQueue', options.maxQueue, MAX_QUEUE);
   checkOneOf('options.onFull', options.onFull, ['wait', 'reject']);
   checkDuration('options.grace', options.grace);
+  checkDuration('options.startTimeout', options.startTimeout);
+  checkSignal('options.signal', options.signal);
+  checkResourceLimits(options.resourceLimits);
+  checkExecArgv(options.execArgv);
   const threads = options.threads ?? defaultThreads();
   return {
     tasksUrl: tasks instanceof URL ? tasks.href : toUrl(tasks),
@@ -85,7 +108,48 @@ export function resolvePoolOptions(options: WorkerPoolOptions): ResolvedPoolOpti
     grace: options.grace ?? 1000,
     resourceLimits: options.resourceLimits,
     execArgv: options.execArgv,
+    startTimeout: options.startTimeout ?? 30_000,
   };
+}
+
+function checkAtMost(name: string, value: number | undefined, max: number): void {
+  if (value !== undefined && value > max) {
+    throw new OutOfRangeError(`Expected ${name} <= ${max}, got ${value}`);
+  }
+}
+
+const limitKeys = [
+  'maxOldGenerationSizeMb',
+  'maxYoungGenerationSizeMb',
+  'codeRangeSizeMb',
+  'stackSizeMb',
+] as const;
+
+function checkResourceLimits(limits: unknown): void {
+  if (limits === undefined) return;
+  if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) {
+    throw new InvalidArgumentError(
+      `Expected options.resourceLimits to be an object such as { maxOldGenerationSizeMb: 256 }, got ${limits === null ? 'null' : typeof limits}`,
+    );
+  }
+  for (const key of Object.keys(limits)) {
+    if (!(limitKeys as readonly string[]).includes(key)) {
+      throw new InvalidArgumentError(
+        `Unknown options.resourceLimits.${key}; expected one of ${limitKeys.join(', ')}`,
+      );
+    }
+    const value = (limits as Record<string, unknown>)[key];
+    if (value !== undefined) checkNumber(`options.resourceLimits.${key}`, value, 1);
+  }
+}
+
+function checkExecArgv(argv: unknown): void {
+  if (argv === undefined) return;
+  if (!Array.isArray(argv) || !argv.every((arg) => typeof arg === 'string')) {
+    throw new InvalidArgumentError(
+      "Expected options.execArgv to be an array of strings, e.g. ['--enable-source-maps']",
+    );
+  }
 }
 
 function toUrl(path: string): string {

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { checkNumber, clock } from '@tandem/workers';
+import { clock } from '@tandem/workers';
+import { checkNumber } from '@tandem/workers/internal';
 import { recordTouched, runningNodes, takeTouched } from '../internal/task-tree.js';
 import { type BlockingEvent, blockingChannel } from './channels.js';
 

@@ -5,7 +5,8 @@
  * @module
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import { type LatencySummary, summarize } from '@tandem/workers';
+import type { LatencySummary } from '@tandem/workers';
+import { summarize } from '@tandem/workers/internal';
 
 /** Event-loop delay percentiles in milliseconds (from nanoseconds). */
 export type LoopDelay = LatencySummary;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Deferred, deferred } from '@tandem/workers';
+import { type Deferred, deferred } from '@tandem/workers/internal';
 import type { ScopeImpl } from './scope-impl.js';
 
 export type MapOrder = 'input' | 'completion';

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type Clock, clock, type Deferred, deferred } from '@tandem/workers';
+import { type Clock, clock } from '@tandem/workers';
+import { type Deferred, deferred } from '@tandem/workers/internal';
 import { watchIgnoredAbort } from '../diagnostics/leak-detector.js';
 import { CancelledError, ScopeClosedError, TaskGroupError, TimeoutError } from '../errors.js';
 import { Canceller, isCancellation } from './canceller.js';

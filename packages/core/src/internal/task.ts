@@ -6,7 +6,7 @@
  * @module
  */
 
-import { deferred } from '@tandem/workers';
+import { deferred } from '@tandem/workers/internal';
 import { unwatchGc, watchGc } from '../diagnostics/leak-detector.js';
 import { CancelledError } from '../errors.js';
 import { Canceller, isCancellation } from './canceller.js';

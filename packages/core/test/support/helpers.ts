@@ -1,6 +1,6 @@
 // Shared test helpers: a mock clock tied to `t.mock.timers`, and a way to let promise chains run.
 import type { TestContext } from 'node:test';
-import { mockTimersClock, setClock } from '@tandem/workers';
+import { mockTimersClock, setClock } from '@tandem/workers/internal';
 
 /** Drives Tandem's clock with `t.mock.timers`; restored when the test ends. */
 export function useMockClock(t: TestContext): TestContext['mock']['timers'] {
