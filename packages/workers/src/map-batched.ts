@@ -8,10 +8,10 @@
 
 import { deserializeError } from './codec.js';
 import type { TaskMap } from './define.js';
-import { MapItemError } from './errors.js';
-import type { WorkerPool } from './pool.js';
+import { CallbackError, InvalidArgumentError, MapItemError, WorkerCrashedError } from './errors.js';
+import { kBatchItem, runBatch, type WorkerPool } from './pool.js';
 import type { BatchResult } from './protocol.js';
-import { checkInteger, checkSignal } from './validate.js';
+import { checkFunction, checkInteger, checkSignal } from './validate.js';
 
 /** Options of `map`. */
 export interface MapOptions {
@@ -26,7 +26,10 @@ export interface MapOptions {
   signal?: AbortSignal | undefined;
   /** Ms the whole map may take (queue time included), as `deadline` of `run`. */
   deadline?: number | undefined;
-  /** Called after each batch with the number of items done and the total. */
+  /**
+   * Called after each batch with the number of items done and the total. If it throws, the
+   * map is cancelled and rejects with `CallbackError` (`ERR_TANDEM_CALLBACK_FAILED`).
+   */
   onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
@@ -39,7 +42,9 @@ export function autoBatchSize(count: number, threads: number): number {
  * Runs task `name` on every input, in batches, and returns results in input order. The first
  * failing item (in completion order) cancels the batches not yet done, and the map rejects,
  * once they have all settled, with `MapItemError` (`ERR_TANDEM_MAP_ITEM_FAILED`, `index`,
- * `cause`). With `settle: true` it resolves with a settled result per item instead.
+ * `cause`) — an item that crashes its worker included. With `settle: true` it resolves with a
+ * settled result per item instead: items that fail (a throw, a result that cannot be cloned, a
+ * crash) reject alone, and the items of a crashed batch that did not crash are run again.
  */
 export async function mapBatched<Tasks extends TaskMap>(
   pool: WorkerPool<Tasks>,
@@ -47,9 +52,18 @@ export async function mapBatched<Tasks extends TaskMap>(
   inputs: Iterable<unknown>,
   options: MapOptions = {},
 ): Promise<unknown[]> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`Expected options to be an object, got ${options}`);
+  }
   const { settle = false, signal, deadline, onProgress } = options;
   if (options.batch !== undefined) checkInteger('options.batch', options.batch, 1);
   checkSignal('options.signal', signal);
+  if (onProgress !== undefined) checkFunction('options.onProgress', onProgress);
+  if (typeof (inputs as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== 'function') {
+    throw new InvalidArgumentError(
+      `Expected inputs to be an iterable (an array, a Set, a generator…), got ${inputs === null ? 'null' : typeof inputs}`,
+    );
+  }
   signal?.throwIfAborted();
   const items = Array.from(inputs);
   const size = options.batch ?? autoBatchSize(items.length, pool.options.threads);
@@ -61,40 +75,69 @@ export async function mapBatched<Tasks extends TaskMap>(
   let failure: { error: unknown } | undefined;
   let done = 0;
 
-  const runOne = async (start: number): Promise<void> => {
-    const chunk = items.slice(start, start + size);
+  const fail = (error: unknown): void => {
+    if (failure !== undefined) return;
+    failure = { error: controller.signal.aborted ? controller.signal.reason : error };
+    controller.abort(failure.error);
+  };
+  const rejectItem = (index: number, error: unknown): void => {
+    if (settle) results[index] = { status: 'rejected', reason: error };
+    else fail(new MapItemError(name, index, error));
+  };
+
+  /** Runs `indexes` (input positions) as one batch; a crash re-runs the innocent ones. */
+  const runIndexes = async (indexes: number[]): Promise<void> => {
+    const chunk = indexes.map((index) => items[index]);
     try {
-      const { values, errors } = (await pool.runBatch(name, chunk, {
+      const { values, errors } = (await runBatch(pool, name, chunk, {
         signal: controller.signal,
         deadline,
       })) as BatchResult;
       const failed = new Map(errors);
       for (let i = 0; i < chunk.length; i++) {
         const error = failed.get(i);
-        if (error === undefined)
-          results[start + i] = settle ? { status: 'fulfilled', value: values[i] } : values[i];
-        else if (settle)
-          results[start + i] = { status: 'rejected', reason: deserializeError(error) };
-        else fail(new MapItemError(name, start + i, deserializeError(error)));
+        const index = indexes[i]!;
+        if (error !== undefined) rejectItem(index, deserializeError(error));
+        else results[index] = settle ? { status: 'fulfilled', value: values[i] } : values[i];
       }
     } catch (error) {
-      if (!settle || controller.signal.aborted) return fail(error);
-      for (let i = 0; i < chunk.length; i++)
-        results[start + i] = { status: 'rejected', reason: error };
+      if (controller.signal.aborted) return fail(error);
+      const crashed = crashedItem(error);
+      if (crashed === undefined || crashed >= indexes.length) {
+        if (!settle) return fail(error);
+        for (const index of indexes) results[index] = { status: 'rejected', reason: error };
+      } else {
+        rejectItem(indexes[crashed]!, error);
+        const others = indexes.filter((_, i) => i !== crashed);
+        if (others.length > 0 && !controller.signal.aborted) return runIndexes(others);
+        return;
+      }
     }
-    done += chunk.length;
-    onProgress?.(done, items.length);
-  };
-  const fail = (error: unknown): void => {
-    if (failure !== undefined) return;
-    failure = { error: controller.signal.aborted ? controller.signal.reason : error };
-    controller.abort(failure.error);
+    done += indexes.length;
+    if (onProgress === undefined || controller.signal.aborted) return;
+    try {
+      onProgress(done, items.length);
+    } catch (error) {
+      fail(new CallbackError('onProgress', error));
+    }
   };
 
   const batches: Promise<void>[] = [];
-  for (let start = 0; start < items.length; start += size) batches.push(runOne(start));
-  await Promise.all(batches);
-  signal?.removeEventListener('abort', forward);
+  for (let start = 0; start < items.length; start += size) {
+    const end = Math.min(start + size, items.length);
+    batches.push(runIndexes(Array.from({ length: end - start }, (_, i) => start + i)));
+  }
+  try {
+    await Promise.all(batches);
+  } finally {
+    signal?.removeEventListener('abort', forward);
+  }
   if (failure !== undefined) throw failure.error;
   return results;
+}
+
+/** The item of a batch that was running when its worker died, when the pool knows it. */
+function crashedItem(error: unknown): number | undefined {
+  if (!(error instanceof WorkerCrashedError)) return undefined;
+  return (error as unknown as { [kBatchItem]?: number })[kBatchItem];
 }

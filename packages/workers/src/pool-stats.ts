@@ -40,6 +40,16 @@ export interface PoolStats {
   crashed: number;
   /** Workers that ended before the pool did (crash, out of memory, or terminated after `grace`). */
   workersReplaced: number;
+  /**
+   * Errors thrown in a worker that no running task owned (a timer's throw or an unhandled
+   * rejection left behind by a task that had returned). Each retires its worker; none fails a
+   * task. Published on the `tandem:stray-error` diagnostics channel.
+   */
+  strayErrors: number;
+  /** Set once the pool is broken (`ERR_TANDEM_POOL_BROKEN`): no task can run any more. */
+  broken: boolean;
+  /** Ms that start-up may take. */
+  startTimeout: number;
   /** Time from submit to hand-over to a worker. */
   waitTime: LatencySummary;
   /** Time from hand-over to result. */
@@ -55,6 +65,7 @@ export class StatsRecorder {
   cancelled = 0;
   crashed = 0;
   workersReplaced = 0;
+  strayErrors = 0;
   busyMs = 0;
   readonly startedAt = performance.now();
   readonly #wait: RecordableHistogram = createHistogram();

@@ -32,7 +32,7 @@ export interface BatchResult {
  * `compareExchange(pending → running)`; the loop cancels one that has not started with
  * `compareExchange(pending → cancelled)`. Whoever wins decides, so a cancelled task never runs.
  */
-export const TaskState = {
+export const SlotState = {
   free: 0,
   pending: 1,
   running: 2,
@@ -43,19 +43,26 @@ export const TaskState = {
    * answer is posted (another task in the same worker crashed it), the task runs again.
    */
   done: 5,
+  /** The task itself ended its worker (`process.exit()` from its code): it is never re-run. */
+  crashed: 6,
 } as const;
 
 /**
- * Each slot holds `[state, threadId of the worker that claimed it, progress messages sent]`.
- * The count lets the loop hold a result back until every progress message posted before it
- * has arrived (they travel on another port, so they can arrive after it).
+ * Each slot holds `[state, threadId of the worker that claimed it, progress messages sent,
+ * index of the batch item running]`. The count lets the loop hold a result back until every
+ * progress message posted before it has arrived (they travel on another port, so they can
+ * arrive after it); the item index names the item of a batch that took its worker down.
  */
-export const SLOT_WIDTH = 3;
+export const SLOT_WIDTH = 4;
 
 /** Control messages, loop → worker. */
 export const ToWorker = { abort: 1 } as const;
-/** Control messages, worker → loop. */
-export const ToLoop = { started: 1, progress: 2 } as const;
+/**
+ * Control messages, worker → loop. `loaded`: the task module is in (a worker that exits
+ * before it is a start-up failure). `stray`: an error no running task owns (a throw from a
+ * timer, an unhandled rejection left by a task that already returned): the worker is retired.
+ */
+export const ToLoop = { started: 1, progress: 2, loaded: 3, stray: 4 } as const;
 
 /** What a worker posts on `parentPort` once, to hand the loop its control port. */
 export const CONTROL_PORT_KEY = '__tandemControlPort';
@@ -63,9 +70,14 @@ export const CONTROL_PORT_KEY = '__tandemControlPort';
 /** Rejections that come from Tandem's worker side carry this key (anything else is a crash). */
 export const ENVELOPE_KEY = '__tandem';
 
-/** A failure thrown by the worker entry: the task's error, or "skipped: cancelled before start". */
+/**
+ * A failure thrown by the worker entry: the task's error; "skipped: cancelled before start";
+ * or "crashed": the task's own code threw outside it (a timer) while it ran, which would have
+ * killed the worker — the worker survives it, the task fails as crashed.
+ */
 export type Envelope =
   | { [ENVELOPE_KEY]: 'error'; error: SerializedError }
+  | { [ENVELOPE_KEY]: 'crashed'; error: SerializedError }
   | { [ENVELOPE_KEY]: 'skipped' };
 
 export function isEnvelope(value: unknown): value is Envelope {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { SLOT_WIDTH, TaskState } from './protocol.js';
+import { SLOT_WIDTH, SlotState } from './protocol.js';
 
 export class SlotTable {
   readonly buffer: SharedArrayBuffer;
@@ -22,12 +22,13 @@ export class SlotTable {
     const slot = this.#free.pop()!;
     Atomics.store(this.#cells, slot * SLOT_WIDTH + 1, 0);
     Atomics.store(this.#cells, slot * SLOT_WIDTH + 2, 0);
-    Atomics.store(this.#cells, slot * SLOT_WIDTH, TaskState.pending);
+    Atomics.store(this.#cells, slot * SLOT_WIDTH + 3, 0);
+    Atomics.store(this.#cells, slot * SLOT_WIDTH, SlotState.pending);
     return slot;
   }
 
   release(slot: number): void {
-    Atomics.store(this.#cells, slot * SLOT_WIDTH, TaskState.free);
+    Atomics.store(this.#cells, slot * SLOT_WIDTH, SlotState.free);
     this.#free.push(slot);
   }
 
@@ -38,7 +39,7 @@ export class SlotTable {
   cancel(slot: number, state: number): boolean {
     const index = slot * SLOT_WIDTH;
     if (
-      Atomics.compareExchange(this.#cells, index, TaskState.pending, state) === TaskState.pending
+      Atomics.compareExchange(this.#cells, index, SlotState.pending, state) === SlotState.pending
     ) {
       return true;
     }
@@ -54,7 +55,7 @@ export class SlotTable {
       // Claimed means an owner is set; a task cancelled before its claim never has one. A
       // claimed task that was cancelled or timed out runs until its worker lets go of it.
       const claimed = Atomics.load(this.#cells, index + 1) !== 0;
-      if (claimed && state !== TaskState.free && state !== TaskState.done) running++;
+      if (claimed && state !== SlotState.free && state !== SlotState.done) running++;
     }
     return running;
   }
@@ -66,6 +67,11 @@ export class SlotTable {
   /** The threadId of the worker that claimed the task in `slot`. */
   owner(slot: number): number {
     return Atomics.load(this.#cells, slot * SLOT_WIDTH + 1);
+  }
+
+  /** The item of a batch that the task in `slot` was running last. */
+  item(slot: number): number {
+    return Atomics.load(this.#cells, slot * SLOT_WIDTH + 3);
   }
 
   /** How many progress messages the task in `slot` has posted. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { TimerHandle } from './clock.js';
+import type { Timer } from './timer.js';
 
 export interface TaskRecord {
   readonly id: number;
@@ -12,13 +12,10 @@ export interface TaskRecord {
   mode: number;
   transferList: ArrayBuffer[];
   timeout: number | undefined;
+  /** The caller's callback, bound to the caller's async context. */
   onProgress: ((value: unknown) => void) | undefined;
-  /** Progress messages delivered, and (once the result is in) how many were sent. */
+  /** Progress messages delivered so far. */
   progressSeen: number;
-  progressSent: number;
-  /** A settlement held back until the last progress message arrives, and from which worker. */
-  afterProgress: (() => void) | undefined;
-  progressOwner: number;
   /** The caller's promise; `settled` once it has resolved or rejected. */
   readonly caller: {
     promise: Promise<unknown>;
@@ -26,19 +23,24 @@ export interface TaskRecord {
     reject(reason: unknown): void;
     settled: boolean;
   };
-  /** Where the task is: waiting for room, in the pool's queue, held by a worker, or done. */
+  /**
+   * Where the task is: waiting for room, in the pool's queue, held by a worker, or done with
+   * its worker (its result may still wait for its progress messages).
+   */
   where: 'waiting' | 'queued' | 'worker' | 'done';
   /** Set when the caller's side removed it from a queue (see `Fifo`). */
   removed: boolean;
-  /** Why it was cancelled (the signal's reason or a timeout error), once it was. */
+  /** Why it was cancelled (the signal's reason, a timeout error, a callback's error), once it was. */
   reason: unknown;
   slot: number;
   submittedAt: number;
   dispatchedAt: number;
   redispatches: number;
-  /** The deadline timer, then (once started) the timeout timer. */
-  timer: TimerHandle | undefined;
-  graceTimer: TimerHandle | undefined;
+  /** Counts from submit; armed when a deadline was given. */
+  deadlineTimer: Timer | undefined;
+  /** Counts from the worker's start report; armed when a timeout was given. */
+  timeoutTimer: Timer | undefined;
+  graceTimer: Timer | undefined;
   unlisten: (() => void) | undefined;
   /** Already subtracted from the pool's count of unsettled tasks. */
   counted: boolean;
@@ -66,9 +68,6 @@ export function newTaskRecord(
     timeout: undefined,
     onProgress: undefined,
     progressSeen: 0,
-    progressSent: 0,
-    afterProgress: undefined,
-    progressOwner: 0,
     caller: { promise, resolve, reject, settled: false },
     where: 'waiting',
     removed: false,
@@ -77,7 +76,8 @@ export function newTaskRecord(
     submittedAt,
     dispatchedAt: 0,
     redispatches: 0,
-    timer: undefined,
+    deadlineTimer: undefined,
+    timeoutTimer: undefined,
     graceTimer: undefined,
     unlisten: undefined,
     counted: false,

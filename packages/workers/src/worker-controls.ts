@@ -1,13 +1,14 @@
 /**
  * The loop's side of each worker's control port (see `protocol.ts`): it learns the ports as
- * workers start, sends aborts to the worker that owns a task, hands incoming `started` and
- * `progress` messages to the pool, remembers exit codes, and ends a worker on demand.
+ * workers start, sends aborts to the worker that owns a task, hands incoming messages to the
+ * pool, remembers which workers have loaded the task module and their exit codes, and ends a
+ * worker on demand.
  *
  * @module
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { CONTROL_PORT_KEY, ToWorker } from './protocol.js';
+import { CONTROL_PORT_KEY, ToLoop, ToWorker } from './protocol.js';
 
 /** A control message from a worker: `[tag, slot, task id, value]`. */
 export type ControlMessage = [tag: number, slot: number, id: number, value: unknown];
@@ -28,25 +29,35 @@ export class WorkerControls {
   readonly #unsent = new Map<number, ControlMessage[]>();
   readonly #exitCodes = new Map<number, number>();
   readonly #holds = new WeakMap<MessagePort, number>();
+  /** Workers alive that have loaded the task module. */
+  readonly #loaded = new Set<number>();
 
+  /**
+   * `onWorkerExit` learns whether the worker had loaded the task module: one that exits
+   * before it did failed to start.
+   */
   constructor(
     piscina: Piscina,
-    onMessage: (message: ControlMessage) => void,
-    onWorkerExit: (threadId: number, code: number) => void,
+    onMessage: (message: ControlMessage, threadId: number) => void,
+    onWorkerExit: (threadId: number, code: number, loaded: boolean) => void,
   ) {
     this.#piscina = piscina;
     piscina.on('message', (message: unknown) => {
       if (typeof message !== 'object' || message === null || !(CONTROL_PORT_KEY in message)) return;
       const { threadId, [CONTROL_PORT_KEY]: port } = message as unknown as ControlPortMessage;
       this.#ports.set(threadId, port);
-      port.on('message', onMessage);
+      port.on('message', (control: ControlMessage) => {
+        if (control[0] === ToLoop.loaded) this.#loaded.add(threadId);
+        onMessage(control, threadId);
+      });
       port.unref();
       for (const unsent of this.#unsent.get(threadId) ?? []) port.postMessage(unsent);
       this.#unsent.delete(threadId);
       this.#worker(threadId)?.once('exit', (code) => {
+        const loaded = this.#loaded.delete(threadId);
         this.#exitCodes.set(threadId, code);
         this.#ports.delete(threadId);
-        onWorkerExit(threadId, code);
+        onWorkerExit(threadId, code, loaded);
       });
     });
   }

@@ -1,16 +1,26 @@
 /**
- * The module Piscina loads in every worker. It loads the user's task module once (a failure is
- * kept and reported on every task instead of killing the worker, which would make Piscina stop
- * replacing workers and hang the queue), claims each task through the shared state table,
- * runs it with its context, and encodes results and errors for the trip back.
+ * The module Piscina loads in every worker. It starts loading the user's task module at once
+ * but does not hold Piscina's start-up on it (a failure is kept and reported on every task
+ * instead of killing the worker; a module that exits while loading is seen by the loop as a
+ * start-up failure, because `loaded` never came). It claims each task through the shared
+ * state table, runs it with its context inside an AsyncLocalStorage scope (so an error thrown
+ * later from one of its timers is traced back to it), and encodes results and errors for the
+ * trip back.
  *
  * @module
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { serializeError } from './codec.js';
+import { type SerializedError, serializeError } from './codec.js';
 import { movedValue, type TaskContext, type TaskMap, tasksOfModule } from './define.js';
-import { InvalidTaskModuleError, TaskModuleLoadError, UncloneableResultError } from './errors.js';
+import {
+  InvalidTaskModuleError,
+  TaskModuleLoadError,
+  UncloneableProgressError,
+  UncloneableResultError,
+} from './errors.js';
+import { type Deferred, deferred } from './internal/deferred.js';
 import {
   type BatchResult,
   CONTROL_PORT_KEY,
@@ -18,8 +28,8 @@ import {
   type Envelope,
   Mode,
   SLOT_WIDTH,
+  SlotState,
   type TaskMessage,
-  TaskState,
   ToLoop,
   ToWorker,
   type WorkerBootData,
@@ -30,10 +40,9 @@ import { isTypeScript, registerTypeScript } from './typescript-tasks.js';
 const { tasksUrl, states: stateBuffer } = workerData as WorkerBootData;
 const states = new Int32Array(stateBuffer);
 
-const loaded = await loadTasks(tasksUrl);
-
 // The loop talks to this worker through its own port; Piscina's parentPort protocol must not
-// see our messages (a second message there would be taken for a new start-up message).
+// see our messages (a second message there would be taken for a new start-up message). The
+// port goes first, so that the loop knows this worker even if loading the module kills it.
 const { port1: control, port2: controlForLoop } = new MessageChannel();
 parentPort!.postMessage({ [CONTROL_PORT_KEY]: controlForLoop, threadId }, [controlForLoop]);
 control.on('message', onControl);
@@ -41,19 +50,40 @@ control.unref();
 
 /** Contexts of the tasks running here, by slot, so that an abort message finds its task. */
 const running: (WorkerContext | undefined)[] = [];
+/** The task whose code is running now, for errors that surface outside it (timers, exits). */
+const current = new AsyncLocalStorage<WorkerContext>();
 
-async function loadTasks(url: string): Promise<TaskMap | Envelope> {
+watchStrayErrors();
+blameExits();
+
+// Held in an object: a task map with a task named `then` must not be taken for a thenable.
+const loading: Promise<{ tasks: TaskMap } | Envelope> = loadTasks(tasksUrl).then((loaded) => {
+  control.postMessage([ToLoop.loaded, -1, 0, undefined]);
+  return loaded;
+});
+
+async function loadTasks(url: string): Promise<{ tasks: TaskMap } | Envelope> {
   try {
     if (isTypeScript(url)) await registerTypeScript(url);
     const module = (await import(url)) as { default?: unknown };
-    return tasksOfModule(module.default) ?? failure(new InvalidTaskModuleError(url));
+    const tasks = tasksOfModule(module.default);
+    return tasks === undefined ? failure(new InvalidTaskModuleError(url)) : { tasks };
   } catch (cause) {
     return failure(new TaskModuleLoadError(url, { cause }));
   }
 }
 
-function failure(error: unknown): Envelope {
-  return { [ENVELOPE_KEY]: 'error', error: serializeError(error) };
+function failure(error: unknown, kind: 'error' | 'crashed' = 'error'): Envelope {
+  return { [ENVELOPE_KEY]: kind, error: serialized(error) };
+}
+
+/** `serializeError(error)`, and if even that fails (a hostile error object), a plain stand-in. */
+function serialized(error: unknown): SerializedError {
+  try {
+    return serializeError(error);
+  } catch {
+    return serializeError(new Error('The task threw a value that could not be read'));
+  }
 }
 
 function onControl(message: [tag: number, slot: number, id: number]): void {
@@ -62,14 +92,53 @@ function onControl(message: [tag: number, slot: number, id: number]): void {
   if (tag === ToWorker.abort && context !== undefined && context.id === id) context.abort();
 }
 
+/**
+ * A throw from a timer or an unhandled rejection would end the worker and take every task in
+ * it down. Instead: if it comes from a task that is still running, that task fails as crashed;
+ * otherwise (left behind by a task that already returned) it is reported as stray. Either way
+ * the loop retires this worker once it is empty, since its state can no longer be trusted.
+ */
+function watchStrayErrors(): void {
+  const onStray = (error: unknown) => {
+    const context = current.getStore();
+    if (context !== undefined && running[context.slot] === context) context.crash(error);
+    else control.postMessage([ToLoop.stray, -1, 0, serialized(error)]);
+  };
+  process.on('uncaughtException', onStray);
+  process.on('unhandledRejection', onStray);
+}
+
+/**
+ * A task that ends its own worker (`process.exit()` in its code, even after it returned) is
+ * marked in the state table, so the loop blames it alone and never runs it again.
+ */
+function blameExits(): void {
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number) => {
+    const context = current.getStore();
+    if (context !== undefined) {
+      const index = context.slot * SLOT_WIDTH;
+      const state = Atomics.load(states, index);
+      if (state === SlotState.running || state === SlotState.done) {
+        Atomics.compareExchange(states, index, state, SlotState.crashed);
+      }
+    }
+    return exit(code);
+  }) as typeof process.exit;
+}
+
 class WorkerContext implements TaskContext {
   readonly id: number;
+  readonly slot: number;
   readonly name: string;
+  /** Settles the task as crashed when its own code throws outside it. */
+  readonly crashed: Deferred<never> = deferred<never>();
   readonly #stateIndex: number;
   #controller: AbortController | undefined;
 
   constructor(id: number, slot: number, name: string) {
     this.id = id;
+    this.slot = slot;
     this.name = name;
     this.#stateIndex = slot * SLOT_WIDTH;
   }
@@ -92,14 +161,27 @@ class WorkerContext implements TaskContext {
   }
 
   progress(value: unknown): void {
+    const { problem } = inspectValue(value, false, 'progress');
+    if (problem !== undefined)
+      throw new UncloneableProgressError(this.name, problem.path, problem.kind);
+    try {
+      control.postMessage([ToLoop.progress, this.slot, this.id, value]);
+    } catch {
+      throw new UncloneableProgressError(this.name, 'progress', 'value structured clone refuses');
+    }
+    // Counted only once posted: the loop waits for as many progress messages as counted.
     Atomics.add(states, this.#stateIndex + 2, 1);
-    control.postMessage([ToLoop.progress, this.#stateIndex / SLOT_WIDTH, this.id, value]);
+  }
+
+  /** Marks which item of a batch is running (the one to blame if the worker dies). */
+  enterItem(index: number): void {
+    Atomics.store(states, this.#stateIndex + 3, index);
   }
 
   abort(): void {
     this.#controller ??= new AbortController();
     if (this.#controller.signal.aborted) return;
-    const timedOut = this.#cancelledState() === TaskState.timedOut;
+    const timedOut = this.#cancelledState() === SlotState.timedOut;
     this.#controller.abort(
       new DOMException(
         timedOut ? `Task "${this.name}" timed out` : `Task "${this.name}" was cancelled`,
@@ -108,51 +190,82 @@ class WorkerContext implements TaskContext {
     );
   }
 
+  /** The task's code has returned or thrown. */
+  finish(): void {
+    Atomics.compareExchange(states, this.#stateIndex, SlotState.running, SlotState.done);
+  }
+
+  crash(error: unknown): void {
+    this.crashed.reject(failure(error, 'crashed'));
+  }
+
   #cancelledState(): number | undefined {
     const state = Atomics.load(states, this.#stateIndex);
-    return state === TaskState.cancelled || state === TaskState.timedOut ? state : undefined;
+    return state === SlotState.cancelled || state === SlotState.timedOut ? state : undefined;
   }
 }
 
 /** Piscina's handler: one call per task message. */
 export default async function handle(message: TaskMessage): Promise<unknown> {
   const [id, slot, name, input, mode] = message;
-  if (mode & Mode.describe) return describe();
+  const loaded = await loading;
+  if (mode & Mode.describe) return describe(loaded);
   const index = slot * SLOT_WIDTH;
   if (
-    Atomics.compareExchange(states, index, TaskState.pending, TaskState.running) !==
-    TaskState.pending
+    Atomics.compareExchange(states, index, SlotState.pending, SlotState.running) !==
+    SlotState.pending
   ) {
     throw { [ENVELOPE_KEY]: 'skipped' } satisfies Envelope;
   }
   Atomics.store(states, index + 1, threadId);
   if (mode & Mode.reportStart) control.postMessage([ToLoop.started, slot, id]);
-  if (ENVELOPE_KEY in loaded) throw loaded;
-  const task = loaded[name]!;
+  if (ENVELOPE_KEY in loaded) {
+    Atomics.store(states, index, SlotState.done);
+    throw loaded;
+  }
+  const task = loaded.tasks[name]!;
   const context = new WorkerContext(id, slot, name);
   running[slot] = context;
   try {
-    let result: unknown;
-    if (mode & Mode.batch) {
-      result = await runBatch(task, input as unknown[], context);
-    } else {
-      result = task(input, context);
-      if (result instanceof Promise) result = await result;
-      result = encodeResult(name, result);
-    }
-    Atomics.store(states, index, TaskState.done);
+    const work = current.run(context, () =>
+      mode & Mode.batch
+        ? runBatch(task, input as unknown[], context)
+        : runOne(task, input, context),
+    );
+    const result = await Promise.race([work, context.crashed.promise]);
+    Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
     return result;
   } catch (error) {
-    Atomics.store(states, index, TaskState.done);
-    throw failure(error);
+    Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
+    throw isCrash(error) ? error : failure(error);
   } finally {
     running[slot] = undefined;
   }
 }
 
-function describe(): string[] {
+async function runOne(task: TaskMap[string], input: unknown, context: WorkerContext) {
+  try {
+    let result = task(input, context);
+    if (result instanceof Promise) result = await result;
+    return encodeResult(context.name, result);
+  } finally {
+    // At once, not a microtask later: a neighbour that ends the worker right after this
+    // task returned must find it done (innocent, run again), not running (blamed).
+    context.finish();
+  }
+}
+
+function isCrash(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { [ENVELOPE_KEY]?: unknown })[ENVELOPE_KEY] === 'crashed'
+  );
+}
+
+function describe(loaded: { tasks: TaskMap } | Envelope): string[] {
   if (ENVELOPE_KEY in loaded) throw loaded;
-  return Object.keys(loaded);
+  return Object.keys(loaded.tasks);
 }
 
 async function runBatch(
@@ -162,21 +275,38 @@ async function runBatch(
 ): Promise<BatchResult> {
   const values: unknown[] = new Array(items.length);
   const errors: BatchResult['errors'] = [];
+  try {
+    await runItems(task, items, context, values, errors);
+  } finally {
+    context.finish();
+  }
+  return { values, errors };
+}
+
+async function runItems(
+  task: TaskMap[string],
+  items: unknown[],
+  context: WorkerContext,
+  values: unknown[],
+  errors: BatchResult['errors'],
+): Promise<void> {
   for (let i = 0; i < items.length; i++) {
     // Between items is a free cancellation point: a cancelled batch stops here.
     context.checkpoint();
+    context.enterItem(i);
     try {
       let value = task(items[i], context);
       if (value instanceof Promise) value = await value;
+      // Each value is checked on its own: one item that cannot travel fails alone.
+      const problem = inspectValue(value, false, `result[${i}]`).problem;
+      if (problem !== undefined) {
+        throw new UncloneableResultError(context.name, problem.path, problem.kind);
+      }
       values[i] = value;
     } catch (error) {
-      errors.push([i, serializeError(error)]);
+      errors.push([i, serialized(error)]);
     }
   }
-  const problem = inspectValue(values, false, 'result').problem;
-  if (problem !== undefined)
-    throw new UncloneableResultError(context.name, problem.path, problem.kind);
-  return { values, errors };
 }
 
 function encodeResult(name: string, result: unknown): unknown {
