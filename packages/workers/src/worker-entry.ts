@@ -101,7 +101,7 @@ function onControl(message: [tag: number, slot: number, id: number]): void {
 function watchStrayErrors(): void {
   const onStray = (error: unknown) => {
     const context = current.getStore();
-    if (context !== undefined && running[context.slot] === context) context.crash(error);
+    if (context?.isRunning()) context.crash(error);
     else control.postMessage([ToLoop.stray, -1, 0, serialized(error)]);
   };
   process.on('uncaughtException', onStray);
@@ -135,6 +135,7 @@ class WorkerContext implements TaskContext {
   readonly crashed: Deferred<never> = deferred<never>();
   readonly #stateIndex: number;
   #controller: AbortController | undefined;
+  #finished = false;
 
   constructor(id: number, slot: number, name: string) {
     this.id = id;
@@ -192,7 +193,13 @@ class WorkerContext implements TaskContext {
 
   /** The task's code has returned or thrown. */
   finish(): void {
+    this.#finished = true;
     Atomics.compareExchange(states, this.#stateIndex, SlotState.running, SlotState.done);
+  }
+
+  /** Its code has not finished yet (an error from it now is its own failure). */
+  isRunning(): boolean {
+    return !this.#finished && running[this.slot] === this;
   }
 
   crash(error: unknown): void {
