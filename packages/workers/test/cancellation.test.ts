@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type TasksOf, WorkerPool } from '@tandem/workers';
+import { fakeClock } from './fake-clock.ts';
 import type gateTasks from './fixtures/gate.ts';
 import { fixture, gate } from './gate.ts';
 
@@ -109,9 +110,12 @@ test('timeout counts from the start: time spent queued does not count', async (t
   const g = gate();
   const holding = pool.run('hold', g.cells);
   await g.started(1);
+  // Pool timers now fire only when the test moves time: the queued task waits "30 ms", far
+  // past its 5 ms timeout, without a real sleep.
+  const clock = fakeClock(t);
   const queued = pool.run('echo', 'in time', { timeout: 5 });
-  // Keep it queued well past its timeout before letting it start.
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  clock.advance(30);
+  assert.equal(clock.pending(), 0, 'no timeout is armed while the task is queued');
   g.open();
   await holding;
   assert.equal(await queued, 'in time');
