@@ -59,11 +59,11 @@ import { type ControlMessage, WorkerControls } from './worker-controls.js';
 const entryUrl = new URL('./worker-entry.js', import.meta.url);
 
 /**
- * How often a task may be handed to a new worker after its worker died under it. One that
- * never started is innocent; one that had finished but whose answer was lost may have been
- * the one that ended the worker, so it gets one more try only.
+ * How often a task may be handed to a new worker after its worker died under it: one that
+ * never started, or that had finished but whose answer died with the worker. A task that
+ * ended its worker itself is marked in the state table (`crashed`) and never re-run.
  */
-const MAX_REDISPATCH = { [SlotState.pending]: 3, [SlotState.done]: 1 } as Record<number, number>;
+const MAX_REDISPATCH = 3;
 /** Workers in a row that die before loading the task module: the pool is broken. */
 const MAX_START_FAILURES = 3;
 
@@ -358,16 +358,21 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       this.#settle(record, false, new PoolDestroyedError(record.name));
       return;
     }
-    if (isDataCloneError(failure) && state === SlotState.pending) {
+    if (isPostFailure(failure) && state === SlotState.pending) {
       // Piscina could not post it: something in the input that the pre-check let through.
       this.#settle(
         record,
         false,
-        new UncloneableInputError(record.name, 'input', `value structured clone refuses`),
+        new UncloneableInputError(
+          record.name,
+          'input',
+          `value postMessage refused (${(failure as Error).message})`,
+        ),
       );
       return;
     }
-    if (record.redispatches < (MAX_REDISPATCH[state] ?? 0)) {
+    const innocent = state === SlotState.pending || state === SlotState.done;
+    if (innocent && record.redispatches < MAX_REDISPATCH) {
       // Another task killed the worker before this one started, or after it finished but
       // before its answer was posted: run it again on a fresh worker — unless its input was
       // moved into the dead worker, which took it along.
@@ -517,10 +522,15 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     }
     if (tag === ToLoop.stray) {
       this.#stats.strayErrors++;
-      if (strayErrorChannel.hasSubscribers) {
-        strayErrorChannel.publish({ error: deserializeError(value as never), threadId });
+      const error = deserializeError(value as never);
+      if (strayErrorChannel.hasSubscribers) strayErrorChannel.publish({ error, threadId });
+      // Piscina failed to post a task's answer (something the result check let through): that
+      // task would never finish, so the worker cannot wait to empty.
+      if ((error as Error | undefined)?.name === 'DataCloneError') {
+        this.#controls.terminate(threadId);
+      } else {
+        this.#retire(threadId);
       }
-      this.#retire(threadId);
       return;
     }
     const inWorker = this.#bySlot[slot];
@@ -667,8 +677,15 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   }
 }
 
-function isDataCloneError(value: unknown): boolean {
-  return value instanceof Error && value.name === 'DataCloneError';
+/** What `postMessage` throws for a message it cannot send (so the worker never got it). */
+function isPostFailure(value: unknown): boolean {
+  if (!(value instanceof Error)) return false;
+  const code = (value as { code?: unknown }).code;
+  return (
+    value.name === 'DataCloneError' ||
+    code === 'ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST' ||
+    code === 'ERR_INVALID_TRANSFER_OBJECT'
+  );
 }
 
 /**

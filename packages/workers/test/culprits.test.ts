@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { type TestContext, test } from 'node:test';
+import { MessageChannel } from 'node:worker_threads';
 import { type TasksOf, WorkerPool } from '@tandem/workers';
 import { deferred } from '@tandem/workers/internal';
 import type hostileTasks from './fixtures/hostile.ts';
@@ -112,4 +113,20 @@ test('a transferred task waiting beside a crash rejects (its input went with the
   await holding.catch(() => {});
   assert.equal(await pool.run('double', 3), 6);
   assert.equal(pool.stats().workersReplaced, 1);
+});
+
+test('an input that only fails when posted (a MessagePort not transferred) is ERR_TANDEM_UNCLONEABLE_INPUT, not a crash', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const { port1, port2 } = new MessageChannel();
+  t.after(() => {
+    port1.close();
+    port2.close();
+  });
+  await assert.rejects(pool.run('double', { port: port1 } as never), {
+    code: 'ERR_TANDEM_UNCLONEABLE_INPUT',
+  });
+  assert.equal(pool.stats().crashed, 0);
+  assert.equal(pool.stats().workersReplaced, 0);
+  assert.equal(await pool.run('double', 2), 4);
 });
