@@ -3,7 +3,9 @@
 //
 // 1. builds, then `pnpm pack`s @tandem/workers and @tandem/core;
 // 2. looks inside the tarballs: no `workspace:` dependency left, the LICENSE shipped, every
-//    `exports` target present, every source map's sources present;
+//    `exports` target present, every source map's sources present (the packages ship src/
+//    for that: stack traces under --enable-source-maps and go-to-definition land in the real
+//    TypeScript, for a few dozen kB);
 // 3. installs both tarballs, typescript@5.9 and @types/node@20 with npm into a fresh project;
 // 4. type-checks a consumer (an Engine, a task module, a service, a scope) with tsc's default
 //    settings except `module: NodeNext` — no skipLibCheck, so our .d.ts and those they pull
