@@ -32,6 +32,7 @@ import {
 } from './errors.js';
 import { AbortFanout } from './internal/abort-fanout.js';
 import { type Deferred, deferred } from './internal/deferred.js';
+import { verdictOnLostWorker } from './lost-worker.js';
 import {
   type ResolvedPoolOptions,
   resolvePoolOptions,
@@ -58,12 +59,6 @@ import { type ControlMessage, WorkerControls } from './worker-controls.js';
 
 const entryUrl = new URL('./worker-entry.js', import.meta.url);
 
-/**
- * How often a task may be handed to a new worker after its worker died under it: one that
- * never started, or that had finished but whose answer died with the worker. A task that
- * ended its worker itself is marked in the state table (`crashed`) and never re-run.
- */
-const MAX_REDISPATCH = 3;
 /** Workers in a row that die before loading the task module: the pool is broken. */
 const MAX_START_FAILURES = 3;
 
@@ -317,14 +312,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     const owner = this.#slots.owner(record.slot);
     const progressSent = this.#slots.progressSent(record.slot);
     this.#leaveWorker(record);
-    if (record.caller.settled) {
-      this.#maybeIdle(record);
-      return;
-    }
-    if (record.reason !== undefined) {
-      this.#settle(record, false, record.reason);
-      return;
-    }
+    if (this.#settledAlready(record)) return;
     this.#progress.settleAfter(record, owner, progressSent, () => {
       this.#stats.completed++;
       this.#settle(record, true, value);
@@ -332,87 +320,69 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   }
 
   #onWorkerFailure(record: TaskRecord, failure: unknown): void {
-    const slot = record.slot;
+    const { slot } = record;
     const state = this.#slots.state(slot);
     const owner = this.#slots.owner(slot);
     const progressSent = this.#slots.progressSent(slot);
     const item = this.#slots.item(slot);
     this.#leaveWorker(record);
-    if (record.caller.settled) {
-      this.#maybeIdle(record);
-      return;
-    }
-    if (record.reason !== undefined) {
-      this.#settle(record, false, record.reason);
-      return;
-    }
+    if (this.#settledAlready(record)) return;
     if (isEnvelope(failure)) {
       this.#onEnvelope(record, failure, owner, progressSent);
       return;
     }
-    if (this.#broken !== undefined) {
-      this.#settle(record, false, this.#broken);
+    const verdict = verdictOnLostWorker(
+      {
+        name: record.name,
+        state,
+        redispatches: record.redispatches,
+        transferred: record.transferList.length > 0,
+        exitCode: this.#controls.exitCode(owner),
+        broken: this.#broken,
+        destroyed: this.#destroyed,
+      },
+      failure,
+    );
+    if (verdict === 'again') {
+      this.#redispatch(record);
       return;
     }
-    if (this.#destroyed) {
-      this.#settle(record, false, new PoolDestroyedError(record.name));
-      return;
+    if (verdict.crash) {
+      this.#stats.failed++;
+      this.#stats.crashed++;
+      // map() names the item of a batch that was running when the worker died.
+      if (record.mode & Mode.batch)
+        Object.defineProperty(verdict.error, kBatchItem, { value: item });
     }
-    if (isPostFailure(failure) && state === SlotState.pending) {
-      // Piscina could not post it: something in the input that the pre-check let through.
-      this.#settle(
-        record,
-        false,
-        new UncloneableInputError(
-          record.name,
-          'input',
-          `value postMessage refused (${(failure as Error).message})`,
-        ),
-      );
-      return;
-    }
-    const innocent = state === SlotState.pending || state === SlotState.done;
-    if (innocent && record.redispatches < MAX_REDISPATCH) {
-      // Another task killed the worker before this one started, or after it finished but
-      // before its answer was posted: run it again on a fresh worker — unless its input was
-      // moved into the dead worker, which took it along.
-      if (record.transferList.length === 0) {
-        this.#redispatch(record);
-        return;
-      }
-      this.#crashed(record, state, owner, failure, item, true);
-      return;
-    }
-    this.#crashed(record, state, owner, failure, item, false);
+    this.#settle(record, false, verdict.error);
+  }
+
+  /** A task cancelled or settled while in its worker: only its bookkeeping is left. */
+  #settledAlready(record: TaskRecord): boolean {
+    if (record.caller.settled) this.#maybeIdle(record);
+    else if (record.reason !== undefined) this.#settle(record, false, record.reason);
+    else return false;
+    return true;
   }
 
   #onEnvelope(record: TaskRecord, envelope: Envelope, owner: number, progressSent: number): void {
-    switch (envelope.__tandem) {
-      case 'skipped':
-        // The worker skipped a task the loop never cancelled: the slot changed under it.
-        // It never ran, so it is safe to run it again.
-        this.#redispatch(record);
-        return;
-      case 'crashed':
-        // The task's own code threw outside it (a timer): the worker lives on, this task fails.
+    if (envelope.__tandem === 'skipped') {
+      // The worker skipped a task the loop never cancelled: the slot changed under it. It
+      // never ran, so it is safe to run it again.
+      this.#redispatch(record);
+    } else if (envelope.__tandem === 'crashed') {
+      // The task's own code threw outside it (a timer): the worker lives on, this task fails.
+      this.#stats.failed++;
+      this.#stats.crashed++;
+      this.#retire(owner);
+      const cause = deserializeError(envelope.error);
+      this.#settle(record, false, new WorkerCrashedError(record.name, undefined, { cause }));
+    } else {
+      const error = deserializeError(envelope.error);
+      this.#progress.settleAfter(record, owner, progressSent, () => {
         this.#stats.failed++;
-        this.#stats.crashed++;
-        this.#retire(owner);
-        this.#settle(
-          record,
-          false,
-          new WorkerCrashedError(record.name, undefined, {
-            cause: deserializeError(envelope.error),
-          }),
-        );
-        return;
-      case 'error': {
-        const error = deserializeError(envelope.error);
-        this.#progress.settleAfter(record, owner, progressSent, () => {
-          this.#stats.failed++;
-          this.#settle(record, false, error);
-        });
-      }
+        this.#settle(record, false, error);
+      });
     }
   }
 
@@ -420,30 +390,6 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     record.redispatches++;
     this.#admission.unshift(record);
     this.#pump();
-  }
-
-  #crashed(
-    record: TaskRecord,
-    state: number,
-    owner: number,
-    cause: unknown,
-    item: number,
-    inputLost: boolean,
-  ): void {
-    this.#stats.failed++;
-    this.#stats.crashed++;
-    const ran = state === SlotState.running || state === SlotState.crashed;
-    const error = new WorkerCrashedError(
-      record.name,
-      ran ? this.#controls.exitCode(owner) : undefined,
-      {
-        cause: inputLost
-          ? new Error('its transferred input was lost with the worker', { cause })
-          : cause,
-      },
-    );
-    if (record.mode & Mode.batch) Object.defineProperty(error, kBatchItem, { value: item });
-    this.#settle(record, false, error);
   }
 
   #leaveWorker(record: TaskRecord): void {
@@ -675,17 +621,6 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** What `postMessage` throws for a message it cannot send (so the worker never got it). */
-function isPostFailure(value: unknown): boolean {
-  if (!(value instanceof Error)) return false;
-  const code = (value as { code?: unknown }).code;
-  return (
-    value.name === 'DataCloneError' ||
-    code === 'ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST' ||
-    code === 'ERR_INVALID_TRANSFER_OBJECT'
-  );
 }
 
 /**

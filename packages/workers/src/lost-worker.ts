@@ -1,0 +1,67 @@
+/**
+ * What a task's failure means when its worker is gone (it exited, was terminated, ran out of
+ * memory) or never got the task: run it again, or reject it with which error. Who is to blame
+ * is read off the task's state in the shared table at that moment.
+ *
+ * @module
+ */
+import {
+  type PoolBrokenError,
+  PoolDestroyedError,
+  UncloneableInputError,
+  WorkerCrashedError,
+} from './errors.js';
+import { SlotState } from './protocol.js';
+
+/** How often a task that did not cause its worker's death may be handed to a new one. */
+export const MAX_REDISPATCH = 3;
+
+/** What the pool knew of the task and of itself when the failure arrived. */
+export interface LostTask {
+  name: string;
+  state: number;
+  redispatches: number;
+  /** Its input was moved into the worker (`transfer: true`): it went down with it. */
+  transferred: boolean;
+  exitCode: number | undefined;
+  broken: PoolBrokenError | undefined;
+  destroyed: boolean;
+}
+
+/** `'again'`, or the error to reject with (`crash` says it counts as a crash in the stats). */
+export type Verdict = 'again' | { error: Error; crash: boolean };
+
+export function verdictOnLostWorker(task: LostTask, failure: unknown): Verdict {
+  const { name, state } = task;
+  if (task.broken !== undefined) return { error: task.broken, crash: false };
+  if (task.destroyed) return { error: new PoolDestroyedError(name), crash: false };
+  if (isPostFailure(failure) && state === SlotState.pending) {
+    // Piscina could not post it: something in the input that the pre-check let through.
+    const refused = `value postMessage refused (${(failure as Error).message})`;
+    return { error: new UncloneableInputError(name, 'input', refused), crash: false };
+  }
+  // Not started, or finished with its answer lost: another task ended the worker (a task that
+  // ends its own worker is marked `crashed`, and one still running cannot be cleared).
+  const innocent = state === SlotState.pending || state === SlotState.done;
+  if (innocent && task.redispatches < MAX_REDISPATCH && !task.transferred) return 'again';
+  const ran = state === SlotState.running || state === SlotState.crashed;
+  const cause =
+    innocent && task.transferred
+      ? new Error('its transferred input was lost with the worker', { cause: failure })
+      : failure;
+  return {
+    error: new WorkerCrashedError(name, ran ? task.exitCode : undefined, { cause }),
+    crash: true,
+  };
+}
+
+/** What `postMessage` throws for a message it cannot send (so the worker never got it). */
+function isPostFailure(value: unknown): boolean {
+  if (!(value instanceof Error)) return false;
+  const code = (value as { code?: unknown }).code;
+  return (
+    value.name === 'DataCloneError' ||
+    code === 'ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST' ||
+    code === 'ERR_INVALID_TRANSFER_OBJECT'
+  );
+}
