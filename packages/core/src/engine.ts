@@ -8,41 +8,55 @@ import {
   type MapOptions,
   type PoolStats,
   type RunOptions,
-  Service,
+  type Service,
   type TaskInput,
   type TaskModule,
   type TaskResult,
   type TasksOf,
   WorkerPool,
-  type WorkerPoolOptions,
 } from '@tandem/workers';
-import { checkDuration, mapBatched } from '@tandem/workers/internal';
-import { currentScope, type TaskInfo, tasks, trackTask } from './current-scope.js';
+import { checkDuration, checkSignal, mapBatched } from '@tandem/workers/internal';
+import {
+  currentScope,
+  type ScopeContext,
+  type TaskInfo,
+  tasks,
+  trackTask,
+} from './current-scope.js';
 import { type LoopDelay, LoopDelayMonitor } from './diagnostics/loop-delay.js';
+import { checkIterable, checkTaskName, scopeArguments } from './engine-arguments.js';
+import {
+  type EngineOptions,
+  type ResolvedEngineOptions,
+  resolveEngineOptions,
+} from './engine-options.js';
+import { EngineServices, type ServiceStartOptions } from './engine-services.js';
 import { CancelledError } from './errors.js';
 import { linkSignals } from './internal/link-signals.js';
+import { readOptions } from './internal/read-options.js';
 import { type Scope, type ScopeOptions, scope } from './scope.js';
 import { onShutdownSignals, type ShutdownSignal } from './shutdown-signals.js';
 
-/** How an engine is built: the pool's options, plus the loop monitor and shutdown. */
-export interface EngineOptions extends WorkerPoolOptions {
-  /** Sampling interval of the event-loop delay monitor, in ms. Default 10. */
-  loopDelayResolution?: number;
-  /**
-   * Shut down gracefully on these signals (e.g. `['SIGINT', 'SIGTERM']`): the first one calls
-   * `engine.shutdown()`, a second one exits at once. Default: none (a library does not take
-   * over the process's signals unless asked).
-   */
-  shutdownSignals?: readonly ShutdownSignal[];
-  /** Ms that `shutdown()` lets in-flight work finish before destroying it. Default 10 000. */
-  shutdownGrace?: number;
-}
+export type { EngineOptions } from './engine-options.js';
+export type { ServiceStartOptions } from './engine-services.js';
 
-/** What `engine.stats()` returns: the pool and the loop. */
+/**
+ * What `engine.stats()` returns. Every option in force is printed, defaults included: the
+ * pool's in `pool`, the engine's own in `engine`.
+ */
 export interface EngineStats {
   pool: PoolStats;
+  /** The engine's options in force (defaults: 10, `[]`, 10 000 and 30 000). */
+  engine: {
+    loopDelayResolution: number;
+    shutdownSignals: readonly ShutdownSignal[];
+    shutdownGrace: number;
+    /** The `startTimeout` the engine (its pool) was started with. */
+    startTimeout: number;
+  };
   /** Event-loop delay since the engine started (or `resetLoopDelay()`), in ms. */
   loop: LoopDelay;
+  /** Services started with `engine.service()` and not closed yet. */
   services: number;
 }
 
@@ -61,36 +75,47 @@ export type Settled<Value> = PromiseSettledResult<Value>;
 export class Engine<Module extends TaskModule = TaskModule> {
   readonly #pool: WorkerPool<TasksOf<Module>>;
   readonly #monitor: LoopDelayMonitor;
-  readonly #services = new Set<Service<object>>();
+  readonly #options: ResolvedEngineOptions;
+  readonly #services = new EngineServices(() => this.#closing !== undefined);
   /** The root of the engine's scopes: `shutdown()` aborts it. */
   readonly #root = new AbortController();
-  readonly #shutdownGrace: number;
   readonly #removeSignalHandlers: () => void;
   #closing: Promise<void> | undefined;
 
   /**
-   * Starts the pool (workers load the task module) and the loop monitor.
+   * Checks every option, then starts the pool (workers load the task module) and the loop
+   * monitor. `options` is read once (its own enumerable properties). A start that fails leaves
+   * nothing running: options are checked before anything starts, and a pool that fails to
+   * start is ended by the pool itself.
+   *
+   * `startTimeout` (default 30 000 ms, `Infinity` waits for ever) and `signal` bound the
+   * start: past the timeout it rejects with `StartTimeoutError`, on abort with
+   * `signal.reason`.
    *
    * @throws TaskModuleLoadError (`ERR_TANDEM_TASK_MODULE_LOAD`), InvalidTaskModuleError
-   * (`ERR_TANDEM_INVALID_TASK_MODULE`), option errors (`ERR_TANDEM_INVALID_ARGUMENT`,
-   * `ERR_TANDEM_OUT_OF_RANGE`).
+   * (`ERR_TANDEM_INVALID_TASK_MODULE`), StartTimeoutError (`ERR_TANDEM_START_TIMEOUT`),
+   * option errors (`ERR_TANDEM_INVALID_ARGUMENT`, `ERR_TANDEM_OUT_OF_RANGE`), `signal.reason`.
    */
   static async start<Module extends TaskModule = TaskModule>(
     options: EngineOptions,
   ): Promise<Engine<Module>> {
-    checkDuration('options.shutdownGrace', options.shutdownGrace);
-    const pool = await WorkerPool.start<TasksOf<Module>>(options);
-    return new Engine<Module>(pool, options);
+    const resolved = resolveEngineOptions(options);
+    const monitor = new LoopDelayMonitor(resolved.loopDelayResolution);
+    const pool = await WorkerPool.start<TasksOf<Module>>(resolved.pool);
+    // Nothing from here on can fail (every option was checked above): the pool cannot leak.
+    return new Engine<Module>(pool, monitor, resolved);
   }
 
-  private constructor(pool: WorkerPool<TasksOf<Module>>, options: EngineOptions) {
+  private constructor(
+    pool: WorkerPool<TasksOf<Module>>,
+    monitor: LoopDelayMonitor,
+    options: ResolvedEngineOptions,
+  ) {
     this.#pool = pool;
-    this.#monitor = new LoopDelayMonitor(options.loopDelayResolution);
-    this.#monitor.start();
-    this.#shutdownGrace = options.shutdownGrace ?? 10_000;
-    this.#removeSignalHandlers = onShutdownSignals(options.shutdownSignals ?? [], () =>
-      this.shutdown(),
-    );
+    this.#monitor = monitor;
+    this.#options = options;
+    monitor.start();
+    this.#removeSignalHandlers = onShutdownSignals(options.shutdownSignals, () => this.shutdown());
   }
 
   /** Aborts when the engine shuts down; scopes opened with `engine.scope()` hang off it. */
@@ -105,34 +130,34 @@ export class Engine<Module extends TaskModule = TaskModule> {
 
   /**
    * Runs one task in a worker. See `RunOptions` for `signal`, `timeout` (from start),
-   * `deadline` (from now, queue time included), `transfer` and `onProgress`.
+   * `deadline` (from now, queue time included), `transfer` and `onProgress`; `options` is read
+   * once. Inside a scope the task is also cancelled by the scope (its cancel, failure or
+   * deadline): a `signal` given here joins the scope's, it does not replace it.
    *
-   * Rejects with the task's own error (class, code, cause, props kept), `signal.reason`,
-   * `TaskTimeoutError` (`ERR_TANDEM_TASK_TIMEOUT`), `WorkerCrashedError`
-   * (`ERR_TANDEM_WORKER_CRASHED`), `UnknownTaskError`, `UncloneableInputError`,
-   * `QueueFullError`, `PoolClosedError` or `PoolDestroyedError`.
+   * Never throws: every failure is a rejection, with the task's own error (class, code, cause,
+   * props kept), `signal.reason`, `TaskTimeoutError` (`ERR_TANDEM_TASK_TIMEOUT`),
+   * `WorkerCrashedError` (`ERR_TANDEM_WORKER_CRASHED`), `UnknownTaskError`,
+   * `UncloneableInputError`, `QueueFullError`, `PoolClosedError`, `PoolDestroyedError`, or
+   * `InvalidArgumentError` for a name that is not a string or options that are not an object.
    */
   run<Name extends keyof TasksOf<Module> & string>(
     name: Name,
     input: TaskInput<TasksOf<Module>[Name]>,
-    options: RunOptions = {},
+    options?: RunOptions,
   ): Promise<TaskResult<TasksOf<Module>[Name]>> {
+    let read: RunOptions;
+    try {
+      checkTaskName(name);
+      read = readOptions('options', options);
+      checkSignal('options.signal', read.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const context = currentScope();
-    // Outside a scope: straight to the pool, nothing tracked, nothing allocated.
-    if (context === undefined) return this.#pool.run(name, input, options);
-    const signal = options.signal ?? context.signal;
-    const end = trackTask(name, signal);
-    // The scope's deadline reaches the task through the scope's signal: the scope, not the
-    // pool, decides that it expired (so the scope raises TimeoutError, and only it).
-    return this.#pool.run(name, input, { ...options, signal }).then(
-      (value) => {
-        end('fulfilled');
-        return value;
-      },
-      (error: unknown) => {
-        end(signal.aborted ? 'cancelled' : 'rejected');
-        throw error;
-      },
+    // Outside a scope: straight to the pool, nothing tracked.
+    if (context === undefined) return this.#pool.run(name, input, read);
+    return this.#inScope(name, context, read.signal, (signal) =>
+      this.#pool.run(name, input, { ...read, signal }),
     );
   }
 
@@ -140,7 +165,11 @@ export class Engine<Module extends TaskModule = TaskModule> {
    * Runs task `name` on every input, several per message, and resolves with the results in
    * input order. The first failing item rejects the map with `MapItemError`
    * (`ERR_TANDEM_MAP_ITEM_FAILED`, `.index`, `.cause`) after cancelling the rest; with
-   * `settle: true` it resolves with one `PromiseSettledResult` per item instead.
+   * `settle: true` it resolves with one `PromiseSettledResult` per item instead. Inside a
+   * scope, as with `run`, a `signal` given here joins the scope's.
+   *
+   * Rejects with `InvalidArgumentError` (`ERR_TANDEM_INVALID_ARGUMENT`) when `inputs` is not
+   * iterable or `name` is not a string; never throws.
    */
   map<Name extends keyof TasksOf<Module> & string>(
     name: Name,
@@ -152,18 +181,46 @@ export class Engine<Module extends TaskModule = TaskModule> {
     inputs: Iterable<TaskInput<TasksOf<Module>[Name]>>,
     options?: MapOptions & { settle?: false | undefined },
   ): Promise<TaskResult<TasksOf<Module>[Name]>[]>;
-  map(name: string, inputs: Iterable<unknown>, options: MapOptions = {}): Promise<unknown[]> {
+  map(name: string, inputs: Iterable<unknown>, options?: MapOptions): Promise<unknown[]> {
+    let read: MapOptions;
+    try {
+      checkTaskName(name);
+      checkIterable(inputs);
+      read = readOptions('options', options);
+      checkSignal('options.signal', read.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const context = currentScope();
-    if (context === undefined) return mapBatched(this.#pool, name, inputs, options);
-    const signal = options.signal ?? context.signal;
-    const end = trackTask(`map ${name}`, signal);
-    return mapBatched(this.#pool, name, inputs, { ...options, signal }).then(
-      (values) => {
+    if (context === undefined) return mapBatched(this.#pool, name, inputs, read);
+    return this.#inScope(`map ${name}`, context, read.signal, (signal) =>
+      mapBatched(this.#pool, name, inputs, { ...read, signal }),
+    );
+  }
+
+  /**
+   * Runs `start(signal)` as a CPU node of the running scope, with `signal` aborting when the
+   * scope's does or the caller's own does, and unlinked from both once it settles.
+   */
+  #inScope<T>(
+    name: string,
+    context: ScopeContext,
+    own: AbortSignal | undefined,
+    start: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    // The scope's deadline reaches the task through the scope's signal: the scope, not the
+    // pool, decides that it expired (so the scope raises TimeoutError, and only it).
+    const link = linkSignals(own, context.signal);
+    const end = trackTask(name, link.signal);
+    return start(link.signal).then(
+      (value) => {
+        link.unlink();
         end('fulfilled');
-        return values;
+        return value;
       },
       (error: unknown) => {
-        end(signal.aborted ? 'cancelled' : 'rejected');
+        link.unlink();
+        end(link.signal.aborted ? 'cancelled' : 'rejected');
         throw error;
       },
     );
@@ -172,6 +229,8 @@ export class Engine<Module extends TaskModule = TaskModule> {
   /**
    * Runs `body` in a new scope (a task group): see `scope()`. `engine.run` and `engine.map`
    * inside it use its signal, so leaving, failing or timing out cancels the CPU work too.
+   * Options come first: `engine.scope(body, options)` is refused with `InvalidArgumentError`
+   * (`ERR_TANDEM_INVALID_ARGUMENT`) rather than silently ignoring the options.
    *
    * @example
    * await engine.scope({ timeout: 5_000 }, async (s) => {
@@ -187,7 +246,13 @@ export class Engine<Module extends TaskModule = TaskModule> {
     a: ScopeOptions | ((scope: Scope) => T | PromiseLike<T>),
     b?: (scope: Scope) => T | PromiseLike<T>,
   ): Promise<T | undefined> {
-    const [options, body] = typeof a === 'function' ? [{}, a] : [a, b!];
+    let options: ScopeOptions;
+    let body: (scope: Scope) => T | PromiseLike<T>;
+    try {
+      [options, body] = scopeArguments(a, b);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // The caller's own signal and the engine's both cancel the scope.
     const link = linkSignals(options.signal, this.#root.signal);
     return scope({ ...options, signal: link.signal }, body).finally(link.unlink);
@@ -200,18 +265,40 @@ export class Engine<Module extends TaskModule = TaskModule> {
 
   /**
    * Starts a long-lived service in a worker of its own (see `Service`). The engine closes it
-   * on `close()`.
+   * on `close()`; once closed (by you or by `close()`) it no longer counts in
+   * `stats().services`.
+   *
+   * `signal` abandons the start (rejects with `signal.reason`); `startTimeout` bounds it as
+   * for `Engine.start`.
+   *
+   * @throws PoolClosedError (`ERR_TANDEM_POOL_CLOSED`) once `close()` or `shutdown()` has
+   * begun: nothing is started, and a service still starting then is closed by `close()`.
+   * TaskModuleLoadError (`ERR_TANDEM_TASK_MODULE_LOAD`), option errors
+   * (`ERR_TANDEM_INVALID_ARGUMENT`, `ERR_TANDEM_OUT_OF_RANGE`).
    */
-  async service<Api extends object>(module: URL | string): Promise<Service<Api>> {
-    const service = await Service.start<Api>(module);
-    this.#services.add(service as Service<object>);
-    return service;
+  service<Api extends object>(
+    module: URL | string,
+    options?: ServiceStartOptions,
+  ): Promise<Service<Api>> {
+    return this.#services.start<Api>(module, options);
   }
 
-  /** Pool counters and latencies, every option in force, and the event-loop delay. */
+  /**
+   * Pool counters and latencies, the event-loop delay, and every option in force: the pool's
+   * (`pool`: `size`, `concurrentTasksPerWorker`, `maxQueue`, `onFull`, `grace`) and the
+   * engine's (`engine`: `loopDelayResolution`, `shutdownSignals`, `shutdownGrace`,
+   * `startTimeout`), defaults included.
+   */
   stats(): EngineStats {
+    const { loopDelayResolution, shutdownSignals, shutdownGrace } = this.#options;
     return {
       pool: this.#pool.stats(),
+      engine: {
+        loopDelayResolution,
+        shutdownSignals,
+        shutdownGrace,
+        startTimeout: this.#pool.options.startTimeout,
+      },
       loop: this.#monitor.snapshot(),
       services: this.#services.size,
     };
@@ -223,11 +310,24 @@ export class Engine<Module extends TaskModule = TaskModule> {
   }
 
   /**
-   * Lets queued and running tasks finish (up to `timeout` ms, default 30 000; then what is left
-   * is destroyed), closes the services and stops the monitor. Idempotent.
+   * Lets queued and running tasks finish (up to `timeout` ms, default 30 000, `Infinity` for
+   * ever; then what is left is destroyed), closes the services (and those still starting)
+   * and stops the monitor. New work is refused from the first call on. Idempotent: later
+   * calls return the same promise, whatever their options.
+   *
+   * A bad argument (`timeout` not a number >= 0, options not an object) rejects that call
+   * only, with `InvalidArgumentError` (`ERR_TANDEM_INVALID_ARGUMENT`) or `OutOfRangeError`
+   * (`ERR_TANDEM_OUT_OF_RANGE`), and changes nothing.
    */
-  close(options: { timeout?: number } = {}): Promise<void> {
-    this.#closing ??= this.#close(options);
+  close(options?: { timeout?: number }): Promise<void> {
+    let timeout: number | undefined;
+    try {
+      timeout = readOptions('options', options).timeout;
+      checkDuration('options.timeout', timeout);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#closing ??= this.#close(timeout);
     return this.#closing;
   }
 
@@ -235,7 +335,8 @@ export class Engine<Module extends TaskModule = TaskModule> {
    * The orderly stop (what the first SIGINT/SIGTERM does with `shutdownSignals`): new work is
    * refused, every scope opened with `engine.scope()` is cancelled with `CancelledError`
    * (`ERR_TANDEM_CANCELLED`), in-flight tasks get `shutdownGrace` ms to finish and are then
-   * destroyed (`ERR_TANDEM_POOL_DESTROYED`). Idempotent; same promise as `close()`.
+   * destroyed (`ERR_TANDEM_POOL_DESTROYED`). Idempotent; same promise as `close()` (a
+   * `close()` already under way keeps its own timeout).
    */
   shutdown(): Promise<void> {
     if (!this.#root.signal.aborted) {
@@ -243,14 +344,14 @@ export class Engine<Module extends TaskModule = TaskModule> {
         new CancelledError('The engine is shutting down; stop and let this propagate.'),
       );
     }
-    return this.close({ timeout: this.#shutdownGrace });
+    return this.close({ timeout: this.#options.shutdownGrace });
   }
 
-  async #close(options: { timeout?: number }): Promise<void> {
+  async #close(timeout: number | undefined): Promise<void> {
     try {
-      await this.#pool.close(options);
+      await this.#pool.close(timeout === undefined ? {} : { timeout });
     } finally {
-      await Promise.all([...this.#services].map((service) => service.close()));
+      await this.#services.close();
       this.#monitor.stop();
       // Only now: a second signal during the close must still find the handler and force exit.
       this.#removeSignalHandlers();

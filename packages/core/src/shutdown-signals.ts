@@ -6,9 +6,45 @@
  * @module
  */
 import { constants } from 'node:os';
+import { InvalidArgumentError } from '@tandem/workers';
+import { readArray } from './internal/read-options.js';
 
 /** The signals Tandem handles when asked to. */
 export type ShutdownSignal = 'SIGINT' | 'SIGTERM';
+
+/** Every {@link ShutdownSignal}. */
+export const SHUTDOWN_SIGNALS: readonly ShutdownSignal[] = Object.freeze(['SIGINT', 'SIGTERM']);
+
+/**
+ * Checks a list of shutdown signals and returns a frozen copy (so that a later change to the
+ * caller's array cannot unbalance installing and removing the handlers).
+ *
+ * @throws InvalidArgumentError (`ERR_TANDEM_INVALID_ARGUMENT`) when `value` is not an array of
+ * {@link SHUTDOWN_SIGNALS}, or names one twice (the handler would then see one signal as two,
+ * and force the exit at once).
+ */
+export function checkShutdownSignals(name: string, value: unknown): readonly ShutdownSignal[] {
+  const signals = readArray(name, value);
+  if (!Array.isArray(signals)) {
+    throw new InvalidArgumentError(
+      `Expected ${name} to be an array such as ['SIGINT', 'SIGTERM'], got ${signals === null ? 'null' : typeof signals}`,
+    );
+  }
+  for (const [i, signal] of signals.entries()) {
+    if (!SHUTDOWN_SIGNALS.includes(signal)) {
+      const got = typeof signal === 'string' ? JSON.stringify(signal) : typeof signal;
+      throw new InvalidArgumentError(
+        `Expected ${name}[${i}] to be one of ${SHUTDOWN_SIGNALS.join(', ')}, got ${got}`,
+      );
+    }
+    if (signals.indexOf(signal) !== i) {
+      throw new InvalidArgumentError(
+        `Expected ${name} to name each signal once; ${signal} is twice`,
+      );
+    }
+  }
+  return Object.freeze(signals as ShutdownSignal[]);
+}
 
 /**
  * Installs the handlers; returns a function that removes them.

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Engine, race, scope, timeout } from '@tandem/core';
@@ -109,4 +110,81 @@ test('engine.map inside a scope is cancelled with the scope', async (t) => {
   assert.equal(c.stopped(), Atomics.load(c.cells, 0), 'every started item stopped');
   // Batches that had not started may still sit in the worker, marked to be skipped: none runs.
   assert.equal(engine.stats().pool.running, 0);
+});
+
+test('an explicit signal to engine.run inside a scope joins the scope: its cancel still stops the task', {
+  timeout: 30_000,
+}, async (t) => {
+  const engine = await Engine.start<typeof cpu>({ tasks, threads: 1 });
+  t.after(() => engine.close());
+  const c = counters();
+  const request = new AbortController();
+  t.after(() => request.abort()); // without the fix, only this would stop the task
+  let scopeSignal: AbortSignal | undefined;
+  let listenersBefore = 0;
+  await scope(async (s) => {
+    scopeSignal = s.signal;
+    listenersBefore = getEventListeners(s.signal, 'abort').length;
+    s.spawn(() => engine.run('spin', c.cells, { signal: request.signal }));
+    await c.started(1);
+    s.cancel();
+  });
+  assert.equal(c.stopped(), 1, 'the CPU loop stopped before the scope exited');
+  assert.equal(getEventListeners(request.signal, 'abort').length, 0, 'unlinked from the caller');
+  assert.ok(
+    getEventListeners(scopeSignal!, 'abort').length <= listenersBefore,
+    'unlinked from the scope',
+  );
+});
+
+test("an explicit signal to engine.run inside a scope joins the scope's deadline", {
+  timeout: 30_000,
+}, async (t) => {
+  const engine = await Engine.start<typeof cpu>({ tasks, threads: 1 });
+  t.after(() => engine.close());
+  const c = counters();
+  const request = new AbortController();
+  t.after(() => request.abort());
+  await assert.rejects(
+    timeout(50, () => engine.run('spin', c.cells, { signal: request.signal })),
+    { code: 'ERR_TANDEM_TIMEOUT' },
+  );
+  assert.equal(c.stopped(), 1);
+  assert.equal(getEventListeners(request.signal, 'abort').length, 0);
+});
+
+test("the caller's own signal still cancels engine.run inside a scope, and the scope goes on", async (t) => {
+  const engine = await Engine.start<typeof cpu>({ tasks, threads: 1 });
+  t.after(() => engine.close());
+  const c = counters();
+  const request = new AbortController();
+  const reason = new Error('client went away');
+  const value = await scope(async (s) => {
+    const task = engine.run('spin', c.cells, { signal: request.signal });
+    await c.started(1);
+    request.abort(reason);
+    await assert.rejects(task, (e) => e === reason);
+    assert.equal(s.signal.aborted, false);
+    return engine.run('quick', 1);
+  });
+  assert.equal(value, 2);
+  assert.equal(c.stopped(), 1);
+});
+
+test('an explicit signal to engine.map inside a scope joins the scope', {
+  timeout: 30_000,
+}, async (t) => {
+  const engine = await Engine.start<typeof cpu>({ tasks, threads: 1 });
+  t.after(() => engine.close());
+  const c = counters();
+  const request = new AbortController();
+  t.after(() => request.abort());
+  await scope(async (s) => {
+    s.spawn(() => engine.map('spin', [c.cells, c.cells], { batch: 1, signal: request.signal }));
+    await c.started(1);
+    s.cancel();
+  });
+  assert.equal(c.stopped(), Atomics.load(c.cells, 0), 'every started item stopped');
+  assert.equal(engine.stats().pool.running, 0);
+  assert.equal(getEventListeners(request.signal, 'abort').length, 0);
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { Engine } from '@tandem/core';
 import type text from './fixtures/text.ts';
@@ -18,15 +19,54 @@ test('engine.run is typed by the task module and returns results', async (t) => 
   await assert.rejects(engine.run('nope', 1), { code: 'ERR_TANDEM_UNKNOWN_TASK' });
 });
 
-test('engine.stats() has the pool, every default, and the event-loop delay', async (t) => {
-  const engine = await Engine.start<typeof text>({ tasks, threads: 1 });
+test('engine.stats() prints every default in force, the counters and the event-loop delay', async (t) => {
+  const engine = await Engine.start<typeof text>({ tasks });
   t.after(() => engine.close());
   await engine.run('wordCount', 'a b');
   const stats = engine.stats();
-  assert.equal(stats.pool.size, 1);
+  const threads = Math.max(1, availableParallelism() - 1);
+  assert.equal(stats.pool.size, threads);
+  assert.equal(stats.pool.threads, threads);
+  assert.equal(stats.pool.concurrentTasksPerWorker, 'auto');
+  assert.equal(stats.pool.maxQueue, 16 * threads);
+  assert.equal(stats.pool.onFull, 'wait');
+  assert.equal(stats.pool.grace, 1000);
+  assert.deepEqual(stats.engine, {
+    loopDelayResolution: 10,
+    shutdownSignals: [],
+    shutdownGrace: 10_000,
+    startTimeout: 30_000,
+  });
   assert.equal(stats.pool.completed, 1);
-  assert.equal(typeof stats.pool.maxQueue, 'number');
+  assert.equal(stats.services, 0);
   for (const key of ['p50', 'p99', 'max'] as const) assert.equal(typeof stats.loop[key], 'number');
+});
+
+test('engine.stats() prints the options it was given back', async (t) => {
+  const engine = await Engine.start<typeof text>({
+    tasks,
+    threads: 1,
+    concurrentTasksPerWorker: 3,
+    maxQueue: 5,
+    onFull: 'reject',
+    grace: 250,
+    loopDelayResolution: 20,
+    shutdownSignals: ['SIGTERM'],
+    shutdownGrace: Number.POSITIVE_INFINITY,
+    startTimeout: 60_000,
+  });
+  t.after(() => engine.close());
+  const { pool, engine: own } = engine.stats();
+  assert.deepEqual(
+    [pool.size, pool.concurrentTasksPerWorker, pool.maxQueue, pool.onFull, pool.grace],
+    [1, 3, 5, 'reject', 250],
+  );
+  assert.deepEqual(own, {
+    loopDelayResolution: 20,
+    shutdownSignals: ['SIGTERM'],
+    shutdownGrace: Number.POSITIVE_INFINITY,
+    startTimeout: 60_000,
+  });
 });
 
 test('map returns results in input order, in batches of the requested size', async (t) => {

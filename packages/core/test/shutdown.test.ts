@@ -55,3 +55,30 @@ test('a second SIGTERM forces the exit while a stubborn task holds the graceful 
   assert.equal(code, 143);
   assert.ok(!lines.some((l) => l.startsWith('closed')), 'it did not wait for the 60 s grace');
 });
+
+test('a SIGINT then a SIGTERM: the second signal, whichever it is, forces the exit', {
+  timeout: 30_000,
+}, async (t) => {
+  const { proc, lines, line, exit } = start('stubborn');
+  t.after(() => kill(proc));
+  await line('ready');
+  proc.kill('SIGINT');
+  await line('signal received');
+  proc.kill('SIGTERM');
+  const [code] = await exit;
+  assert.equal(code, 143);
+  assert.ok(!lines.some((l) => l.startsWith('closed')), 'it did not wait for the 60 s grace');
+});
+
+test('a signal during engine.close() still cancels the engine scopes, and the close completes', {
+  timeout: 30_000,
+}, async (t) => {
+  const { proc, lines, line, exit } = start('closing');
+  t.after(() => kill(proc));
+  await line('closing');
+  proc.kill('SIGTERM');
+  const [code] = await exit;
+  assert.equal(code, 143);
+  assert.ok(lines.includes('work ended: ERR_TANDEM_CANCELLED'), lines.join('\n'));
+  assert.ok(lines.includes('closed; stopped loops: 1'), lines.join('\n'));
+});
