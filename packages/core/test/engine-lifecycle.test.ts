@@ -140,7 +140,6 @@ test('Engine.start refuses hostile options with a coded error and starts nothing
 
 test('a start longer than startTimeout fails with ERR_TANDEM_START_TIMEOUT and leaves nothing running', {
   timeout: 60_000,
-  todo: 'passes once WorkerPool.start honours startTimeout (the lead’s pool.ts)',
 }, async () => {
   const { code, signal, outcomes, stderr } = await runStartChild('start-timeout', {}, 15_000);
   assert.equal(signal, null, `the child hung and was killed; stderr:\n${stderr}`);
@@ -150,7 +149,6 @@ test('a start longer than startTimeout fails with ERR_TANDEM_START_TIMEOUT and l
 
 test('aborting the signal given to Engine.start rejects with its reason and leaves nothing running', {
   timeout: 60_000,
-  todo: 'passes once WorkerPool.start honours its signal (the lead’s pool.ts)',
 }, async () => {
   const { code, signal, outcomes, stderr } = await runStartChild('start-abort', {}, 15_000);
   assert.equal(signal, null, `the child hung and was killed; stderr:\n${stderr}`);
@@ -160,7 +158,6 @@ test('aborting the signal given to Engine.start rejects with its reason and leav
 
 test('a task module with a task named `then` starts, and engine.run("then") works', {
   timeout: 60_000,
-  todo: 'passes once the pool stops awaiting the task map as a thenable (issue 7, defect 6)',
 }, async () => {
   const { code, signal, outcomes, stderr } = await runStartChild('then', {}, 15_000);
   assert.equal(signal, null, `the child hung and was killed; stderr:\n${stderr}`);
@@ -194,7 +191,6 @@ test('a bad close() argument rejects that call only: the engine stays open, clos
 
 test('close({ timeout: Infinity }) waits for in-flight work for ever', {
   timeout: 30_000,
-  todo: 'passes once the pool’s close treats Infinity as "never" (startTimer in pool.ts)',
 }, async (t) => {
   const engine = await Engine.start<typeof held>({ tasks: heldTasks, threads: 1 });
   t.after(() => engine.close());
@@ -212,7 +208,6 @@ test('close({ timeout: Infinity }) waits for in-flight work for ever', {
 
 test('shutdownGrace: Infinity lets in-flight work finish, however long it takes', {
   timeout: 30_000,
-  todo: 'passes once the pool’s close treats Infinity as "never" (startTimer in pool.ts)',
 }, async (t) => {
   const engine = await Engine.start<typeof held>({
     tasks: heldTasks,

@@ -80,6 +80,13 @@ export function checkFunctions(name: string, values: readonly unknown[]): void {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  if (typeof value === 'object') {
+    // A Proxy's trap may throw on any read: the description must not.
+    try {
+      return value.constructor?.name ?? 'object';
+    } catch {
+      return 'object';
+    }
+  }
   return typeof value === 'function' ? 'function' : String(value);
 }
