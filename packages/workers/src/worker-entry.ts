@@ -131,8 +131,7 @@ class WorkerContext implements TaskContext {
   readonly id: number;
   readonly slot: number;
   readonly name: string;
-  /** Settles the task as crashed when its own code throws outside it. */
-  readonly crashed: Deferred<never> = deferred<never>();
+  #crashed: Deferred<never> | undefined;
   readonly #stateIndex: number;
   #controller: AbortController | undefined;
   #finished = false;
@@ -202,8 +201,15 @@ class WorkerContext implements TaskContext {
     return !this.#finished && running[this.slot] === this;
   }
 
+  /** Rejects when the task's own code throws outside it (a timer) while it runs. */
+  get crashed(): Promise<never> {
+    this.#crashed ??= deferred<never>();
+    return this.#crashed.promise;
+  }
+
   crash(error: unknown): void {
-    this.crashed.reject(failure(error, 'crashed'));
+    this.#crashed ??= deferred<never>();
+    this.#crashed.reject(failure(error, 'crashed'));
   }
 
   #cancelledState(): number | undefined {
@@ -239,7 +245,8 @@ export default async function handle(message: TaskMessage): Promise<unknown> {
         ? runBatch(task, input as unknown[], context)
         : runOne(task, input, context),
     );
-    const result = await Promise.race([work, context.crashed.promise]);
+    // Only an async task can meet an error thrown outside it while it runs (a timer).
+    const result = work instanceof Promise ? await Promise.race([work, context.crashed]) : work;
     Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
     return result;
   } catch (error) {
@@ -250,16 +257,31 @@ export default async function handle(message: TaskMessage): Promise<unknown> {
   }
 }
 
-async function runOne(task: TaskMap[string], input: unknown, context: WorkerContext) {
+/** The task's value, or a promise of it for an async task (no promise made for a sync one). */
+function runOne(task: TaskMap[string], input: unknown, context: WorkerContext): unknown {
+  // `finish` at once, not a microtask later: a neighbour that ends the worker right after
+  // this task returned must find it done (innocent, run again), not running (blamed).
+  let result: unknown;
   try {
-    let result = task(input, context);
-    if (result instanceof Promise) result = await result;
-    return encodeResult(context.name, result);
-  } finally {
-    // At once, not a microtask later: a neighbour that ends the worker right after this
-    // task returned must find it done (innocent, run again), not running (blamed).
+    result = task(input, context);
+  } catch (error) {
     context.finish();
+    throw error;
   }
+  if (!(result instanceof Promise)) {
+    context.finish();
+    return encodeResult(context.name, result);
+  }
+  return result.then(
+    (value) => {
+      context.finish();
+      return encodeResult(context.name, value);
+    },
+    (error: unknown) => {
+      context.finish();
+      throw error;
+    },
+  );
 }
 
 function isCrash(error: unknown): boolean {
