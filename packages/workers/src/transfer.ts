@@ -7,9 +7,9 @@
  * Set entries, an error's `cause`) and refuses what it refuses: functions, symbols, Proxies
  * (revoked or not), generator objects, promises, weak collections, detached buffers, getters
  * that throw, and host objects that can only be transferred (a `MessagePort`, a stream). Plain
- * data never pays for more than the walk; only an object of an unknown class with no own
- * properties (where a host object hides) is tried with a real `structuredClone`, which is
- * cheap there because there is nothing under it to copy.
+ * data never pays for more than the walk. A real `structuredClone` is tried only where the walk
+ * cannot tell: on an instance of an unknown class with no own properties (where a host object
+ * hides; cheap, there is nothing under it to copy) and on an error (small).
  *
  * Not seen: named properties added to an array (reading them would cost a string per index),
  * and a host object whose prototype was replaced by a plain one. Those still fail at send time.

@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { Service, WorkerCrashedError } from '@tandem/workers';
 import { mockTimersClock, setClock } from '@tandem/workers/internal';
-import { transferHandlers } from 'comlink';
+import { transferHandlers, wrap } from 'comlink';
+import adapter from 'comlink/dist/umd/node-adapter.js';
 import type probeService from './fixtures/probe-service.ts';
 import { fixture } from './gate.ts';
 import { isolated } from './isolated.ts';
 
 type Probe = typeof probeService;
+
+// comlink's UMD adapter is `module.exports` at run time, `.default` to TypeScript.
+const nodeEndpoint =
+  (adapter as unknown as { default?: typeof adapter.default }).default ??
+  (adapter as unknown as typeof adapter.default);
 
 const start = (t: { after(fn: () => unknown): void }) =>
   Service.start<Probe>(fixture('probe-service')).then((service) => {
@@ -79,6 +86,14 @@ test("comlink's throw handler is installed once, whatever the number of services
   const installed = transferHandlers.get('throw');
   await start(t);
   assert.equal(transferHandlers.get('throw'), installed);
+});
+
+test("Tandem's throw handler still understands a plain comlink peer in the same process (22)", async (t) => {
+  await start(t);
+  const worker = new Worker(new URL('./fixtures/plain-comlink-worker.mjs', import.meta.url));
+  t.after(() => worker.terminate());
+  const remote = wrap<{ fail(): void }>(nodeEndpoint(worker));
+  await assert.rejects(remote.fail(), { name: 'TypeError', message: 'from plain comlink' });
 });
 
 test('a service crash says the service is closed, not that a worker was replaced; closed resolves (22)', async (t) => {
