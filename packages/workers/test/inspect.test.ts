@@ -5,9 +5,11 @@ import { type TasksOf, WorkerPool } from '@tandem/workers';
 import { inspectValue } from '../src/transfer.ts';
 import type basic from './fixtures/basic.ts';
 import { hostileInputs, release } from './fixtures/hostile-inputs.ts';
+import type hostileResults from './fixtures/hostile-results.ts';
 import { fixture } from './gate.ts';
 
 type Basic = TasksOf<typeof basic>;
+type HostileResults = TasksOf<typeof hostileResults>;
 
 // inspectValue is the walk that names what structured clone would refuse, before anything is
 // sent (the pool's inputs, a worker's results). It must find what the clone refuses, say
@@ -132,6 +134,34 @@ describe('hostile inputs through the pool', () => {
       assert.equal(pool.stats().crashed, 0);
       assert.equal(pool.stats().workersReplaced, 0);
       assert.equal(await pool.run('add', { a: 1, b: 2 }), 3, 'the pool still answers');
+    });
+  }
+});
+
+// The same values as results: the worker finds them before sending, so the task rejects once
+// with ERR_TANDEM_UNCLONEABLE_RESULT instead of failing the send (which counted as a crash and
+// re-ran the task).
+describe('hostile results through the pool', () => {
+  let pool: WorkerPool<HostileResults>;
+  before(async () => {
+    pool = await WorkerPool.start<HostileResults>({
+      tasks: fixture('hostile-results'),
+      threads: 1,
+    });
+  });
+  after(() => pool.destroy());
+
+  for (const [name, { path }] of Object.entries(hostileInputs)) {
+    test(`a task returning a ${name} rejects once with ERR_TANDEM_UNCLONEABLE_RESULT and its path (11)`, {
+      timeout: 20_000,
+    }, async () => {
+      const runs = new Int32Array(new SharedArrayBuffer(4));
+      await assert.rejects(pool.run('returns', { runs, name }), {
+        code: 'ERR_TANDEM_UNCLONEABLE_RESULT',
+        path: `result${path}`,
+      });
+      assert.equal(Atomics.load(runs, 0), 1, 'the task ran once');
+      assert.equal(pool.stats().crashed, 0);
     });
   }
 });
