@@ -5,24 +5,28 @@
  *
  * @module
  */
+import { types } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import { expose } from 'comlink';
 import { serializeError } from './codec.js';
 import { nodeEndpoint } from './comlink-endpoint.js';
-import { useTandemErrorsInComlink } from './comlink-errors.js';
+import { guardComlinkChecks, useTandemErrorsInComlink } from './comlink-errors.js';
 import { TaskModuleLoadError } from './errors.js';
 import { SERVICE_READY_KEY, type ServiceBootData, type ServiceReady } from './service-protocol.js';
 import { isTypeScript, registerTypeScript } from './typescript-tasks.js';
 
 const { moduleUrl } = workerData as ServiceBootData;
 useTandemErrorsInComlink();
+guardComlinkChecks();
 
 try {
   if (isTypeScript(moduleUrl)) await registerTypeScript(moduleUrl);
   const module = (await import(moduleUrl)) as { default?: unknown };
   const exported = module.default;
-  const target = typeof exported === 'function' ? await exported() : exported;
-  expose(target, nodeEndpoint(parentPort!));
+  const built = typeof exported === 'function' ? exported() : exported;
+  // Only a real promise is awaited: a service object may have a method named `then`.
+  const target = types.isPromise(built) ? await built : built;
+  expose(target, nodeEndpoint(parentPort!) as Parameters<typeof expose>[1]);
   parentPort!.postMessage({ [SERVICE_READY_KEY]: true } satisfies ServiceReady);
 } catch (cause) {
   const error = serializeError(new TaskModuleLoadError(moduleUrl, { cause }));

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type TasksOf, WorkerPool } from '@tandem/workers';
 import type basic from './fixtures/basic.ts';
+import type transferProbe from './fixtures/transfer-probe.ts';
 import { fixture } from './gate.ts';
 
 type Basic = TasksOf<typeof basic>;
+type Probe = TasksOf<typeof transferProbe>;
 
 test('transfer: true moves the input buffer: the caller loses it, the worker sees the data intact', async (t) => {
   const pool = await WorkerPool.start<Basic>({ tasks: fixture('basic'), threads: 1 });
@@ -52,10 +54,19 @@ test('a pooled Buffer (a slice of a shared pool) is copied, not moved, and nothi
   assert.equal(neighbour.toString(), 'xyz');
 });
 
-test('a task returns buffers by transfer with moveResult()', async (t) => {
-  const pool = await WorkerPool.start<Basic>({ tasks: fixture('basic'), threads: 1 });
+test('a task returns buffers by transfer with moveResult(): the worker gives its buffer up', async (t) => {
+  const pool = await WorkerPool.start<Probe>({ tasks: fixture('transfer-probe'), threads: 1 });
   t.after(() => pool.destroy());
-  const { bytes } = await pool.run('fill', 4096);
+  const { bytes } = await pool.run('moved', 4096);
   assert.equal(bytes.byteLength, 4096);
   assert.equal(bytes[4095], 7);
+  assert.equal(await pool.run('lastByteLength', undefined), 0, "the worker's buffer is detached");
+});
+
+test('without moveResult() the result is copied: the worker keeps its buffer', async (t) => {
+  const pool = await WorkerPool.start<Probe>({ tasks: fixture('transfer-probe'), threads: 1 });
+  t.after(() => pool.destroy());
+  const { bytes } = await pool.run('copied', 4096);
+  assert.equal(bytes.byteLength, 4096);
+  assert.equal(await pool.run('lastByteLength', undefined), 4096);
 });
