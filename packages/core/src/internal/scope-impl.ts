@@ -6,8 +6,14 @@
  * @module
  */
 
-import { type Clock, clock } from '@tandem/workers';
-import { type Deferred, deferred } from '@tandem/workers/internal';
+import { clock } from '@tandem/workers';
+import {
+  checkNumber,
+  type Deferred,
+  deferred,
+  startTimer,
+  type Timer,
+} from '@tandem/workers/internal';
 import { watchIgnoredAbort } from '../diagnostics/leak-detector.js';
 import { CancelledError, ScopeClosedError, TaskGroupError, TimeoutError } from '../errors.js';
 import { Canceller, isCancellation } from './canceller.js';
@@ -56,7 +62,7 @@ export class ScopeImpl extends TreeNode {
   #idle: Deferred<void> | undefined;
   #ownDeadline: number | undefined;
   #expiredAt: number | undefined;
-  #timer: { clock: Clock; handle: ReturnType<Clock['setTimeout']> } | undefined;
+  #timer: Timer | undefined;
   #stopGraceWatch: (() => void) | undefined;
 
   constructor(init: ScopeInit) {
@@ -104,11 +110,12 @@ export class ScopeImpl extends TreeNode {
   }
 
   reschedule(deadline: number | undefined): void {
+    if (deadline !== undefined) checkNumber('deadline', deadline, -Infinity, true);
     if (this.#closed) throw new ScopeClosedError(this.path, 'closed');
     if (this.signal.aborted) {
       throw new ScopeClosedError(this.path, 'aborting', { cause: this.signal.reason });
     }
-    this.#ownDeadline = deadline;
+    this.#ownDeadline = deadline === Number.POSITIVE_INFINITY ? undefined : deadline;
     rearm(this);
   }
 
@@ -217,14 +224,14 @@ export class ScopeImpl extends TreeNode {
     const inherited = this.#linked ? this.parent?.deadline : undefined;
     // With the same deadline only the outer scope expires (and raises), as in asyncio.
     if (inherited !== undefined && inherited <= own) return;
-    const c = clock();
-    const delay = own - c.now();
+    const delay = own - clock().now();
+    // startTimer: a deadline weeks away must not fire after 1 ms (Node's setTimeout would).
     if (delay <= 0) this.#expire(own);
-    else this.#timer = { clock: c, handle: c.setTimeout(() => this.#expire(own), delay) };
+    else this.#timer = startTimer(delay, () => this.#expire(own));
   }
 
   #disarm(): void {
-    if (this.#timer) this.#timer.clock.clearTimeout(this.#timer.handle);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 
