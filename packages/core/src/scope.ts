@@ -9,7 +9,7 @@
 
 import { clock, InvalidArgumentError } from '@tandem/workers';
 import { checkFunction, checkNumber, checkSignal } from '@tandem/workers/internal';
-import { checkOptions } from './internal/check-options.js';
+import { checkName, checkOptions } from './internal/check-options.js';
 import { ScopeImpl, type SpawnOptions } from './internal/scope-impl.js';
 import type { Task } from './internal/task.js';
 import { storage, type TaskState } from './internal/task-tree.js';
@@ -87,9 +87,7 @@ export function newScope(
 ): PublicScope {
   // Each option is read once, so a getter or Proxy cannot change it after its check.
   const { name, timeout, signal, abortGrace, deadline: absolute } = checkOptions('options', input);
-  if (name !== undefined && typeof name !== 'string') {
-    throw new InvalidArgumentError(`Expected options.name to be a string, got ${typeof name}`);
-  }
+  checkName('options.name', name);
   checkSignal('options.signal', signal);
   if (abortGrace !== undefined) checkNumber('options.abortGrace', abortGrace, 0, true);
   let deadline = absolute;

@@ -6,7 +6,7 @@
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LatencySummary } from '@tandem/workers';
-import { summarize } from '@tandem/workers/internal';
+import { checkInteger, summarize } from '@tandem/workers/internal';
 
 /** Event-loop delay percentiles in milliseconds (from nanoseconds). */
 export type LoopDelay = LatencySummary;
@@ -23,9 +23,13 @@ export class LoopDelayMonitor {
   readonly #resolution: number;
   #running = false;
 
-  /** @param resolution sampling interval in ms (default 10, Node's default). */
+  /**
+   * @param resolution sampling interval in ms, an integer `>= 1` (default 10, Node's default).
+   * @throws OutOfRangeError `ERR_TANDEM_OUT_OF_RANGE` / InvalidArgumentError
+   *   `ERR_TANDEM_INVALID_ARGUMENT` for another resolution.
+   */
   constructor(resolution = 10) {
-    this.#resolution = resolution;
+    this.#resolution = checkInteger('resolution', resolution, 1);
     this.#histogram = monitorEventLoopDelay({ resolution });
   }
 

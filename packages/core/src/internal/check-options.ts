@@ -1,6 +1,7 @@
 /**
- * The options argument itself, checked before any of its fields is read: `null`, a number or
- * a string where an options object belongs is a mistake to report, not a TypeError to leak.
+ * Checks of the options argument itself and of the one field most calls share (`name`), done
+ * before anything else is read: `null`, a number or a string where an options object belongs
+ * is a mistake to report with a code, not a TypeError to leak.
  *
  * @module
  */
@@ -16,8 +17,17 @@ export function checkOptions<T extends object>(name: string, value: T | undefine
   return value;
 }
 
+/** A name shown in `tasks()` and paths: a string, or undefined for the default. */
+export function checkName(name: string, value: unknown): string | undefined {
+  if (value !== undefined && typeof value !== 'string') {
+    throw new InvalidArgumentError(`Expected ${name} to be a string, got ${describe(value)}`);
+  }
+  return value;
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
-  return typeof value === 'function' ? 'a function' : String(value);
+  if (typeof value === 'function') return 'a function';
+  return typeof value === 'object' ? 'an object' : String(value);
 }

@@ -8,6 +8,7 @@
 
 import { clock } from '@tandem/workers';
 import {
+  checkFunction,
   checkNumber,
   type Deferred,
   deferred,
@@ -17,6 +18,7 @@ import {
 import { watchIgnoredAbort } from '../diagnostics/leak-detector.js';
 import { CancelledError, ScopeClosedError, TaskGroupError, TimeoutError } from '../errors.js';
 import { Canceller, isCancellation } from './canceller.js';
+import { checkName, checkOptions } from './check-options.js';
 import { type Task, TaskImpl, type TaskOutcome } from './task.js';
 import { storage, type TaskKind, TreeNode } from './task-tree.js';
 
@@ -42,7 +44,7 @@ export interface ScopeInit {
 /** Options of `spawn()`. */
 export interface SpawnOptions {
   /** Shown in `tasks()` and in paths; defaults to the function's name or `task-<id>`. */
-  readonly name?: string;
+  readonly name?: string | undefined;
 }
 
 type BodyOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false };
@@ -96,13 +98,15 @@ export class ScopeImpl extends TreeNode {
     return this.#expiredAt !== undefined;
   }
 
-  spawn<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options: SpawnOptions = {}): Task<T> {
+  spawn<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: SpawnOptions): Task<T> {
+    checkFunction('fn', fn);
+    const name = checkName('options.name', checkOptions('options', options).name);
     if (this.#closed) throw new ScopeClosedError(this.path, 'closed');
     if (this.signal.aborted) {
       throw new ScopeClosedError(this.path, 'aborting', { cause: this.signal.reason });
     }
     this.#pending++;
-    return new TaskImpl('task', options.name, this, this, fn);
+    return new TaskImpl('task', name, this, this, fn);
   }
 
   cancel(reason: unknown = new CancelledError(`Scope "${this.path}" was cancelled.`)): void {
