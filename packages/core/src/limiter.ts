@@ -37,18 +37,21 @@ export interface LimiterOptions {
 
 /** Options of one acquisition. */
 export interface AcquireOptions {
-  /** Higher goes first. Default 0. */
-  readonly priority?: number;
-  /** Concurrency slots and tokens taken. Default 1; at most `concurrency` and `burst`. */
-  readonly weight?: number;
-  /** Whose limits apply (e.g. a host name). Default `''`. */
-  readonly key?: string;
+  /** Higher goes first: a finite number. Default 0. */
+  readonly priority?: number | undefined;
+  /** Concurrency slots and tokens taken: an integer, 1 to `concurrency` and `burst`. Default 1. */
+  readonly weight?: number | undefined;
+  /** Whose limits apply (e.g. a host name): a string. Default `''`. */
+  readonly key?: string | undefined;
 }
 
 /** Options of {@link Limiter.run}. */
 export interface LimiterRunOptions extends AcquireOptions {
-  /** Gives up waiting (and is passed to `fn`); defaults to the running scope's signal. */
-  readonly signal?: AbortSignal;
+  /**
+   * Gives up waiting (and is passed to `fn`). It joins the running scope's signal (both
+   * apply); `fn` gets the joined signal, or undefined outside any scope without one.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** A held permit; `release()` (or leaving a `using` block) gives it back, once. */
@@ -70,11 +73,17 @@ export interface LimiterStats {
 /** See {@link limiter}. */
 export interface Limiter {
   /**
-   * Waits for a permit. Rejects with `signal.reason` if the signal aborts first; an aborted
-   * waiter leaves the queue at once and never takes capacity.
+   * Waits for a permit. `signal` joins the running scope's signal (both apply). Rejects with
+   * the reason if one aborts first; an aborted waiter leaves the queue at once and never
+   * takes capacity (a permit granted in the very tick of the abort is the caller's). Bad
+   * options reject with `ERR_TANDEM_INVALID_ARGUMENT` or `ERR_TANDEM_OUT_OF_RANGE`.
    */
   acquire(signal?: AbortSignal, options?: AcquireOptions): Promise<Permit>;
-  /** Runs `fn(signal)` under a permit; calls to this limiter from inside `fn` do not deadlock. */
+  /**
+   * Runs `fn(signal)` under a permit, released when `fn` settles; calls to this limiter from
+   * inside `fn` do not deadlock. If the signal aborts before `fn` starts (even in the tick
+   * the permit is granted), `fn` is not called and the call rejects with the reason.
+   */
   run<T>(
     fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
     options?: LimiterRunOptions,
@@ -203,6 +212,8 @@ class LimiterImpl implements Limiter {
     const wait = waitSignal(checkSignal('options.signal', options?.signal));
     try {
       using _permit = await this.#acquire(wait.signal, request);
+      // Granted in the tick the signal aborted: give the permit back rather than start fn.
+      wait.signal?.throwIfAborted();
       const mine = new Set(held.getStore());
       mine.add(`${this.#id}:${request.key}`);
       return await held.run(mine, () => fn(wait.signal));

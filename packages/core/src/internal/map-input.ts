@@ -34,6 +34,10 @@ export class Input<I> {
       const result: IteratorResult<I> | PromiseLike<IteratorResult<I>> = this.#iterator.next();
       const next = isPromiseLike(result) ? await this.#unlessAborted(result) : result;
       if (next === undefined) return undefined;
+      if (typeof next !== 'object' || next === null) {
+        // As for…of does: anything else would read as an endless run of undefined items.
+        throw new TypeError(`Iterator result ${String(next)} is not an object`);
+      }
       if (next.done) this.#finished = true;
       return next.done ? undefined : { value: next.value };
     } catch (error) {

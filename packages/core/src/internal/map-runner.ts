@@ -124,7 +124,10 @@ export async function* runMap<I, R>(
  * outside cancel, or else what the input's `return()` threw; a clean end or a `break` returns.
  */
 async function finish(s: ScopeImpl, input: Input<unknown>, completed: boolean): Promise<void> {
-  if (!completed) s.cancel();
+  if (!completed) {
+    if (s.signal.aborted) s.stoppedByAbort();
+    else s.cancel();
+  }
   let closeFailure: { readonly error: unknown } | undefined;
   try {
     await input.close();

@@ -148,6 +148,15 @@ export class ScopeImpl extends TreeNode {
     return this.exit(outcome);
   }
 
+  /**
+   * For work driven from outside `run()` (map's loop): it stopped because this scope aborted,
+   * so `exit()` reports the abort as `run()` does for an interrupted body (an outside cancel
+   * rejects with its reason) even when no child was running to observe it.
+   */
+  stoppedByAbort(): void {
+    if (this.signal.aborted) this.#sawCancel = true;
+  }
+
   /** Waits until no child is pending, then closes the scope to new children. */
   async join(): Promise<void> {
     while (this.#pending > 0) {
