@@ -124,7 +124,7 @@ describe('blocking detector', () => {
     for (let now = 10; now <= 1_000; now += 10) clock.advance(now);
     clock.block(110); // due at 1_010, runs at 1_110: exactly 100 ms late
     clock.advance(clock.now());
-    assert.deepEqual(events, []);
+    assert.equal(events.length, 0);
     clock.block(111);
     clock.advance(clock.now());
     assert.equal(events.length, 1);
