@@ -8,7 +8,7 @@
 
 import { checkInteger, checkSignal, deferred } from '@tandem/workers/internal';
 import { ChannelClosedError } from './errors.js';
-import { checkOptions } from './internal/check-options.js';
+import { readOptions } from './internal/read-options.js';
 import { waitSignal } from './internal/wait-signal.js';
 
 /** Options of {@link channel}. */
@@ -74,7 +74,7 @@ interface Sender<T> extends Waiter<void> {
  * for await (const page of ch) index(page);
  */
 export function channel<T>(options?: ChannelOptions): Channel<T> {
-  const capacity = checkOptions('options', options).capacity ?? 1;
+  const capacity = readOptions('options', options).capacity ?? 1;
   return new ChannelImpl<T>(checkInteger('options.capacity', capacity, 0, true));
 }
 
@@ -98,7 +98,7 @@ class ChannelImpl<T> implements Channel<T> {
   }
 
   async send(value: T, options?: ChannelWaitOptions): Promise<void> {
-    const explicit = checkSignal('options.signal', checkOptions('options', options).signal);
+    const explicit = checkSignal('options.signal', readOptions('options', options).signal);
     const { signal, unlink } = waitSignal(explicit);
     try {
       signal?.throwIfAborted();
@@ -118,7 +118,7 @@ class ChannelImpl<T> implements Channel<T> {
   }
 
   async receive(options?: ChannelWaitOptions): Promise<T> {
-    const explicit = checkSignal('options.signal', checkOptions('options', options).signal);
+    const explicit = checkSignal('options.signal', readOptions('options', options).signal);
     const { signal, unlink } = waitSignal(explicit);
     try {
       return await this.#receive(signal);

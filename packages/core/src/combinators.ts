@@ -16,8 +16,8 @@ import {
 } from '@tandem/workers/internal';
 import { AllFailedError, CancelledError } from './errors.js';
 import { isCancellation } from './internal/canceller.js';
-import { checkOptions } from './internal/check-options.js';
 import { type MapOrder, runMap } from './internal/map-runner.js';
+import { readOptions } from './internal/read-options.js';
 import { newScope } from './scope.js';
 
 /** Cancellable work: called with the signal that tells it to stop. */
@@ -46,7 +46,7 @@ function checkWork(fns: readonly unknown[]): void {
 
 /** The scope a combinator runs its work in, its options read once. */
 function openCombinator(kind: string, input: CombinatorOptions | undefined) {
-  const { name = kind, signal } = checkOptions('options', input);
+  const { name = kind, signal } = readOptions('options', input);
   return newScope({ name, signal }, { errorMode: 'first' });
 }
 
@@ -216,7 +216,7 @@ export function map<I, R>(
     order = 'input',
     name = 'map',
     signal,
-  } = checkOptions('options', options);
+  } = readOptions('options', options);
   checkInteger('options.concurrency', concurrency, 1, true);
   checkOneOf('options.order', order, ['input', 'completion']);
   checkSignal('options.signal', signal);
@@ -252,7 +252,7 @@ export function asCompleted<T>(
   options?: CombinatorOptions,
 ): AsyncGenerator<Awaited<T>, void, undefined> {
   checkWork(fns);
-  const { name = 'asCompleted', signal } = checkOptions('options', options);
+  const { name = 'asCompleted', signal } = readOptions('options', options);
   return map(fns, (fn, signal) => fn(signal), {
     name,
     signal,

@@ -9,7 +9,7 @@
 
 import { InvalidArgumentError } from '@tandem/workers';
 import { checkNumber, checkSignal } from '@tandem/workers/internal';
-import { checkName } from './internal/check-options.js';
+import { checkName } from './internal/check-name.js';
 import { snapshotTree, storage, type TaskInfo, TreeNode } from './internal/task-tree.js';
 
 /** The cancellation context of the running code, as seen by `engine.run`. */

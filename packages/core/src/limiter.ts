@@ -18,7 +18,7 @@ import {
   startTimer,
   type Timer,
 } from '@tandem/workers/internal';
-import { checkOptions } from './internal/check-options.js';
+import { readOptions } from './internal/read-options.js';
 import { waitSignal } from './internal/wait-signal.js';
 import { type HeapItem, PriorityQueue } from './priority-queue.js';
 import { type RateOptions, TokenBucket } from './token-bucket.js';
@@ -125,17 +125,17 @@ let nextSeq = 0;
 
 /** Reads every option once (a getter or Proxy cannot change it after the check). */
 function checkPolicy(input: LimiterOptions | undefined) {
-  const options = checkOptions('options', input);
+  const options = readOptions('options', input);
   const concurrency = checkInteger('options.concurrency', options.concurrency ?? Infinity, 1, true);
   const rate = checkRate(options.rate);
   const maxKeys = checkInteger(
     'options.key.maxKeys',
-    checkOptions('options.key', options.key).maxKeys ?? 1000,
+    readOptions('options.key', options.key).maxKeys ?? 1000,
     1,
   );
   const aging = checkNumber(
     'options.priority.aging',
-    checkOptions('options.priority', options.priority).aging ?? 1000,
+    readOptions('options.priority', options.priority).aging ?? 1000,
     Number.MIN_VALUE,
     true,
   );
@@ -144,7 +144,7 @@ function checkPolicy(input: LimiterOptions | undefined) {
 
 function checkRate(input: RateOptions | undefined): Required<RateOptions> | undefined {
   if (input === undefined) return undefined;
-  const rate = checkOptions('options.rate', input);
+  const rate = readOptions('options.rate', input);
   const limit = checkNumber('options.rate.limit', rate.limit, Number.MIN_VALUE);
   const per = checkNumber('options.rate.per', rate.per, Number.MIN_VALUE);
   const burst = checkNumber('options.rate.burst', rate.burst ?? limit, 1);
@@ -224,7 +224,7 @@ class LimiterImpl implements Limiter {
 
   /** Checks the options of one acquisition, reading each once. */
   #request(input: AcquireOptions | undefined): Request {
-    const options = checkOptions('options', input);
+    const options = readOptions('options', input);
     const priority = checkNumber('options.priority', options.priority ?? 0, -Infinity);
     const weight = checkInteger('options.weight', options.weight ?? 1, 1);
     const key = options.key ?? '';

@@ -16,7 +16,7 @@ import {
 } from '@tandem/workers/internal';
 import { RetryError } from './errors.js';
 import { isCancellation } from './internal/canceller.js';
-import { checkOptions } from './internal/check-options.js';
+import { readOptions } from './internal/read-options.js';
 import { newScope } from './scope.js';
 import { sleep } from './time.js';
 
@@ -81,10 +81,10 @@ const JITTERS: readonly Jitter[] = ['full', 'equal', 'decorrelated', 'none'];
 
 /** Reads every option once (a getter or Proxy cannot change it after its check). */
 function checkRetryOptions(input: RetryOptions | undefined) {
-  const options = checkOptions('options', input);
+  const options = readOptions('options', input);
   const { attempts = 3, jitter = 'full', retryIf, retryAfter, signal, timeout } = options;
   const random = options.random ?? Math.random;
-  const backoff = checkOptions('options.backoff', options.backoff);
+  const backoff = readOptions('options.backoff', options.backoff);
   const initial = checkNumber('options.backoff.initial', backoff.initial ?? 100, 0);
   const factor = checkNumber('options.backoff.factor', backoff.factor ?? 2, 1);
   const max = checkNumber(

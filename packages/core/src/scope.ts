@@ -9,7 +9,8 @@
 
 import { clock, InvalidArgumentError } from '@tandem/workers';
 import { checkFunction, checkNumber, checkSignal } from '@tandem/workers/internal';
-import { checkName, checkOptions } from './internal/check-options.js';
+import { checkName } from './internal/check-name.js';
+import { readOptions } from './internal/read-options.js';
 import { ScopeImpl, type SpawnOptions } from './internal/scope-impl.js';
 import type { Task } from './internal/task.js';
 import { storage, type TaskState } from './internal/task-tree.js';
@@ -86,7 +87,7 @@ export function newScope(
   extra: Partial<ConstructorParameters<typeof ScopeImpl>[0]> = {},
 ): PublicScope {
   // Each option is read once, so a getter or Proxy cannot change it after its check.
-  const { name, timeout, signal, abortGrace, deadline: absolute } = checkOptions('options', input);
+  const { name, timeout, signal, abortGrace, deadline: absolute } = readOptions('options', input);
   checkName('options.name', name);
   checkSignal('options.signal', signal);
   if (abortGrace !== undefined) checkNumber('options.abortGrace', abortGrace, 0, true);

@@ -8,7 +8,8 @@
 
 import { checkFunction, checkSignal } from '@tandem/workers/internal';
 import { leakChannel, publishLeak } from './diagnostics/channels.js';
-import { checkName, checkOptions } from './internal/check-options.js';
+import { checkName } from './internal/check-name.js';
+import { readOptions } from './internal/read-options.js';
 import { type Task, TaskImpl, type TaskOwner } from './internal/task.js';
 import { newScope, type Scope } from './scope.js';
 
@@ -43,7 +44,7 @@ export async function shield<T>(
   options?: ShieldOptions,
 ): Promise<T> {
   checkFunction('fn', fn);
-  const { name = 'shield', timeout } = checkOptions('options', options);
+  const { name = 'shield', timeout } = readOptions('options', options);
   const s = newScope({ name, timeout }, { kind: 'shield', linked: false, errorMode: 'body' });
   const done = await s.run(async (inner) => ({ value: await fn(inner) }));
   if (done === undefined) throw s.signal.reason;
@@ -88,7 +89,7 @@ export function detach<T>(
   options?: DetachOptions,
 ): Task<T> {
   checkFunction('fn', fn);
-  const { name, signal } = checkOptions('options', options);
+  const { name, signal } = readOptions('options', options);
   checkSignal('options.signal', signal);
   const task = new TaskImpl(
     'detached',

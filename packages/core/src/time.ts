@@ -8,7 +8,7 @@
 
 import { checkFunction, checkNumber, checkSignal, startTimer } from '@tandem/workers/internal';
 import { TimeoutError } from './errors.js';
-import { checkOptions } from './internal/check-options.js';
+import { readOptions } from './internal/read-options.js';
 import { waitSignal } from './internal/wait-signal.js';
 import { newScope, type Scope } from './scope.js';
 
@@ -47,7 +47,7 @@ export async function timeout<T>(
 ): Promise<T> {
   checkNumber('ms', ms, -Infinity, true);
   checkFunction('fn', fn);
-  const { name, signal } = checkOptions('options', options);
+  const { name, signal } = readOptions('options', options);
   const s = newScope({ name, signal, timeout: ms }, { errorMode: 'body' });
   const done = await s.run(async (inner) => ({ value: await fn(inner) }));
   // `fn` was interrupted by the scope's own `cancel()`: there is no value to return.
@@ -70,7 +70,7 @@ export async function moveOnAfter<T>(
 ): Promise<T | undefined> {
   checkNumber('ms', ms, -Infinity, true);
   checkFunction('fn', fn);
-  const { name, signal } = checkOptions('options', options);
+  const { name, signal } = readOptions('options', options);
   const s = newScope({ name, signal, timeout: ms }, { errorMode: 'body' });
   try {
     return await s.run(fn);
@@ -106,7 +106,7 @@ export interface SleepOptions {
 export async function sleep(ms: number, options?: SleepOptions): Promise<void> {
   checkNumber('ms', ms, 0, true);
   const { signal, unlink } = waitSignal(
-    checkSignal('options.signal', checkOptions('options', options).signal),
+    checkSignal('options.signal', readOptions('options', options).signal),
   );
   try {
     signal?.throwIfAborted();

@@ -9,7 +9,7 @@
 
 import { clock } from '@tandem/workers';
 import { checkNumber, startTimer, type Timer } from '@tandem/workers/internal';
-import { checkOptions } from '../internal/check-options.js';
+import { readOptions } from '../internal/read-options.js';
 import { recordTouched, runningNodes, takeTouched } from '../internal/task-tree.js';
 import { type BlockingEvent, blockingChannel } from './channels.js';
 
@@ -35,7 +35,7 @@ export interface BlockingDetector extends Disposable {
  * using detector = startBlockingDetector({ threshold: 100 });
  */
 export function startBlockingDetector(options?: BlockingDetectorOptions): BlockingDetector {
-  const { threshold = 100, interval = 20 } = checkOptions('options', options);
+  const { threshold = 100, interval = 20 } = readOptions('options', options);
   checkNumber('options.threshold', threshold, 0);
   checkNumber('options.interval', interval, 1);
   const c = clock();

@@ -5,11 +5,33 @@
  * @module
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import type { LatencySummary } from '@tandem/workers';
+import { type LatencySummary, OutOfRangeError } from '@tandem/workers';
 import { checkInteger, summarize } from '@tandem/workers/internal';
 
 /** Event-loop delay percentiles in milliseconds (from nanoseconds). */
 export type LoopDelay = LatencySummary;
+
+/** The sampling interval used when none is given, in ms (Node's default). */
+export const DEFAULT_LOOP_DELAY_RESOLUTION = 10;
+
+/** The longest sampling interval, in ms: a sample a minute is already too coarse to be useful. */
+export const MAX_LOOP_DELAY_RESOLUTION = 60_000;
+
+/**
+ * Checks a sampling interval: an integer number of ms from 1 (Node's own minimum) to
+ * {@link MAX_LOOP_DELAY_RESOLUTION}.
+ *
+ * @throws InvalidArgumentError (`ERR_TANDEM_INVALID_ARGUMENT`), OutOfRangeError (`ERR_TANDEM_OUT_OF_RANGE`).
+ */
+export function checkLoopDelayResolution(name: string, value: unknown): number {
+  const resolution = checkInteger(name, value, 1);
+  if (resolution > MAX_LOOP_DELAY_RESOLUTION) {
+    throw new OutOfRangeError(
+      `Expected ${name} <= ${MAX_LOOP_DELAY_RESOLUTION}, got ${resolution}`,
+    );
+  }
+  return resolution;
+}
 
 /**
  * Samples event-loop delay from `start()` until `stop()`.
@@ -24,12 +46,13 @@ export class LoopDelayMonitor {
   #running = false;
 
   /**
-   * @param resolution sampling interval in ms, an integer `>= 1` (default 10, Node's default).
-   * @throws OutOfRangeError `ERR_TANDEM_OUT_OF_RANGE` / InvalidArgumentError
-   *   `ERR_TANDEM_INVALID_ARGUMENT` for another resolution.
+   * @param resolution sampling interval in ms, an integer from 1 to 60 000 (default 10, Node's
+   * default).
+   * @throws InvalidArgumentError (`ERR_TANDEM_INVALID_ARGUMENT`), OutOfRangeError
+   * (`ERR_TANDEM_OUT_OF_RANGE`) for any other value.
    */
-  constructor(resolution = 10) {
-    this.#resolution = checkInteger('resolution', resolution, 1);
+  constructor(resolution = DEFAULT_LOOP_DELAY_RESOLUTION) {
+    this.#resolution = checkLoopDelayResolution('resolution', resolution);
     this.#histogram = monitorEventLoopDelay({ resolution });
   }
 

@@ -18,7 +18,8 @@ import {
 import { watchIgnoredAbort } from '../diagnostics/leak-detector.js';
 import { CancelledError, ScopeClosedError, TaskGroupError, TimeoutError } from '../errors.js';
 import { Canceller, isCancellation } from './canceller.js';
-import { checkName, checkOptions } from './check-options.js';
+import { checkName } from './check-name.js';
+import { readOptions } from './read-options.js';
 import { type Task, TaskImpl, type TaskOutcome } from './task.js';
 import { storage, type TaskKind, TreeNode } from './task-tree.js';
 
@@ -100,7 +101,7 @@ export class ScopeImpl extends TreeNode {
 
   spawn<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: SpawnOptions): Task<T> {
     checkFunction('fn', fn);
-    const name = checkName('options.name', checkOptions('options', options).name);
+    const name = checkName('options.name', readOptions('options', options).name);
     if (this.#closed) throw new ScopeClosedError(this.path, 'closed');
     if (this.signal.aborted) {
       throw new ScopeClosedError(this.path, 'aborting', { cause: this.signal.reason });
