@@ -9,7 +9,6 @@
 
 import { InvalidArgumentError } from '@tandem/workers';
 import { checkNumber, checkSignal } from '@tandem/workers/internal';
-import { checkName } from './internal/check-name.js';
 import { snapshotTree, storage, type TaskInfo, TreeNode } from './internal/task-tree.js';
 
 /** The cancellation context of the running code, as seen by `engine.run`. */
@@ -79,8 +78,8 @@ export function trackTask(
   name: string,
   signal?: AbortSignal,
 ): (state?: 'fulfilled' | 'rejected' | 'cancelled') => void {
-  if (checkName('name', name) === undefined) {
-    throw new InvalidArgumentError('Expected name to be a string, got undefined');
+  if (typeof name !== 'string') {
+    throw new InvalidArgumentError(`Expected name to be a string, got ${typeof name}`);
   }
   checkSignal('signal', signal);
   const parent = storage.getStore();

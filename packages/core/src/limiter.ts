@@ -208,8 +208,9 @@ class LimiterImpl implements Limiter {
     options?: LimiterRunOptions,
   ): Promise<T> {
     checkFunction('fn', fn);
-    const request = this.#request(options);
-    const wait = waitSignal(checkSignal('options.signal', options?.signal));
+    const read = readOptions('options', options);
+    const request = this.#request(read);
+    const wait = waitSignal(checkSignal('options.signal', read.signal));
     try {
       using _permit = await this.#acquire(wait.signal, request);
       // Granted in the tick the signal aborted: give the permit back rather than start fn.
