@@ -8,17 +8,24 @@
 
 import { checkInteger, checkSignal, deferred } from '@tandem/workers/internal';
 import { ChannelClosedError } from './errors.js';
-import { storage } from './internal/task-tree.js';
+import { readOptions } from './internal/read-options.js';
+import { waitSignal } from './internal/wait-signal.js';
 
 /** Options of {@link channel}. */
 export interface ChannelOptions {
-  /** Items buffered before `send()` waits. `0` makes every send wait for a receiver. Default 1. */
+  /**
+   * Items buffered before `send()` waits: an integer `>= 0`, or `Infinity` (never waits).
+   * `0` makes every send wait for a receiver. Default 1.
+   */
   readonly capacity?: number;
 }
 
 /** Options of a waiting call. */
 export interface ChannelWaitOptions {
-  /** Gives up waiting; defaults to the running scope's signal. */
+  /**
+   * Gives up waiting. It joins the signal of the running scope or task (both apply), so a
+   * signal of your own never lets a wait outlive its scope.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -57,15 +64,18 @@ interface Sender<T> extends Waiter<void> {
  * Builds a bounded channel. Iterate it with `for await…of` to receive until it is closed
  * and drained; `break` leaves it open.
  *
- * @throws OutOfRangeError `ERR_TANDEM_OUT_OF_RANGE` if `capacity < 0`.
+ * @throws OutOfRangeError `ERR_TANDEM_OUT_OF_RANGE` if `capacity < 0`; InvalidArgumentError
+ *   `ERR_TANDEM_INVALID_ARGUMENT` if it is not an integer (or `Infinity`), or `options` is not
+ *   an object (`channel(8)` is a mistake for `channel({ capacity: 8 })`).
  *
  * @example
  * const ch = channel<Page>({ capacity: 64 });
  * s.spawn(async (signal) => { for (const url of urls) await ch.send(await get(url, signal), { signal }); ch.close(); });
  * for await (const page of ch) index(page);
  */
-export function channel<T>(options: ChannelOptions = {}): Channel<T> {
-  return new ChannelImpl<T>(checkInteger('options.capacity', options.capacity ?? 1, 0, true));
+export function channel<T>(options?: ChannelOptions): Channel<T> {
+  const capacity = readOptions('options', options).capacity ?? 1;
+  return new ChannelImpl<T>(checkInteger('options.capacity', capacity, 0, true));
 }
 
 class ChannelImpl<T> implements Channel<T> {
@@ -87,23 +97,37 @@ class ChannelImpl<T> implements Channel<T> {
     return this.#buffer.length;
   }
 
-  async send(value: T, options: ChannelWaitOptions = {}): Promise<void> {
-    const signal = checkSignal('options.signal', options.signal) ?? storage.getStore()?.signal;
-    signal?.throwIfAborted();
-    if (this.#closed) throw new ChannelClosedError('send');
-    const receiver = this.#receivers.shift();
-    if (receiver) receiver.resolve(value);
-    else if (this.#buffer.length < this.#capacity) this.#buffer.push(value);
-    else
-      await enqueue(this.#senders, signal, (d) => ({
-        value,
-        resolve: d.resolve,
-        reject: d.reject,
-      }));
+  async send(value: T, options?: ChannelWaitOptions): Promise<void> {
+    const explicit = checkSignal('options.signal', readOptions('options', options).signal);
+    const { signal, unlink } = waitSignal(explicit);
+    try {
+      signal?.throwIfAborted();
+      if (this.#closed) throw new ChannelClosedError('send');
+      const receiver = this.#receivers.shift();
+      if (receiver) receiver.resolve(value);
+      else if (this.#buffer.length < this.#capacity) this.#buffer.push(value);
+      else
+        await enqueue(this.#senders, signal, (d) => ({
+          value,
+          resolve: d.resolve,
+          reject: d.reject,
+        }));
+    } finally {
+      unlink();
+    }
   }
 
-  async receive(options: ChannelWaitOptions = {}): Promise<T> {
-    const signal = checkSignal('options.signal', options.signal) ?? storage.getStore()?.signal;
+  async receive(options?: ChannelWaitOptions): Promise<T> {
+    const explicit = checkSignal('options.signal', readOptions('options', options).signal);
+    const { signal, unlink } = waitSignal(explicit);
+    try {
+      return await this.#receive(signal);
+    } finally {
+      unlink();
+    }
+  }
+
+  #receive(signal: AbortSignal | undefined): Promise<T> {
     signal?.throwIfAborted();
     if (this.#buffer.length > 0) {
       const value = this.#buffer.shift() as T;
@@ -113,12 +137,12 @@ class ChannelImpl<T> implements Channel<T> {
         this.#buffer.push(sender.value);
         sender.resolve();
       }
-      return value;
+      return Promise.resolve(value);
     }
     const sender = this.#senders.shift();
     if (sender) {
       sender.resolve();
-      return sender.value;
+      return Promise.resolve(sender.value);
     }
     if (this.#closed) throw new ChannelClosedError('receive');
     return enqueue(this.#receivers, signal, (d) => d);
@@ -150,7 +174,11 @@ class ChannelImpl<T> implements Channel<T> {
   }
 }
 
-/** Waits in `queue` until served, or leaves it at once (rejecting) when `signal` aborts. */
+/**
+ * Waits in `queue` until served, or leaves it at once (rejecting) when `signal` aborts. A
+ * waiter served in the same tick as the abort has already left the queue: it keeps what it
+ * was served (the value was handed over) and removes nobody else.
+ */
 function enqueue<V, W extends Waiter<V>>(
   queue: W[],
   signal: AbortSignal | undefined,
@@ -159,7 +187,9 @@ function enqueue<V, W extends Waiter<V>>(
   const d = deferred<V>();
   const waiter = make(d);
   const onAbort = () => {
-    queue.splice(queue.indexOf(waiter), 1);
+    const at = queue.indexOf(waiter);
+    if (at === -1) return;
+    queue.splice(at, 1);
     d.reject(signal?.reason);
   };
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -6,11 +6,18 @@
  * @module
  */
 
-import { OutOfRangeError } from '@tandem/workers';
-import { checkFunction, checkFunctions, checkInteger, checkSignal } from '@tandem/workers/internal';
-import { CancelledError } from './errors.js';
+import { InvalidArgumentError, OutOfRangeError } from '@tandem/workers';
+import {
+  checkFunction,
+  checkFunctions,
+  checkInteger,
+  checkOneOf,
+  checkSignal,
+} from '@tandem/workers/internal';
+import { AllFailedError, CancelledError } from './errors.js';
 import { isCancellation } from './internal/canceller.js';
 import { type MapOrder, runMap } from './internal/map-runner.js';
+import { readOptions } from './internal/read-options.js';
 import { newScope } from './scope.js';
 
 /** Cancellable work: called with the signal that tells it to stop. */
@@ -19,9 +26,28 @@ export type Work<T> = (signal: AbortSignal) => T | PromiseLike<T>;
 /** Options of every combinator. */
 export interface CombinatorOptions {
   /** Shown in `tasks()` and in paths. */
-  readonly name?: string;
-  /** A foreign signal that cancels everything as if from outside. */
-  readonly signal?: AbortSignal;
+  readonly name?: string | undefined;
+  /**
+   * A foreign signal that cancels everything as if from outside. It joins the running
+   * scope's cancellation (both apply).
+   */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** `fns` must be an array of functions. */
+function checkWork(fns: readonly unknown[]): void {
+  if (!Array.isArray(fns)) {
+    throw new InvalidArgumentError(
+      `Expected fns to be an array of functions, got ${fns === null ? 'null' : typeof fns}`,
+    );
+  }
+  checkFunctions('fns', fns);
+}
+
+/** The scope a combinator runs its work in, its options read once. */
+function openCombinator(kind: string, input: CombinatorOptions | undefined) {
+  const { name = kind, signal } = readOptions('options', input);
+  return newScope({ name, signal }, { errorMode: 'first' });
 }
 
 type Results<W extends readonly Work<unknown>[]> = {
@@ -39,11 +65,11 @@ type Results<W extends readonly Work<unknown>[]> = {
  */
 export async function all<const W extends readonly Work<unknown>[]>(
   fns: W,
-  options: CombinatorOptions = {},
+  options?: CombinatorOptions,
 ): Promise<Results<W>> {
-  checkFunctions('fns', fns);
+  checkWork(fns);
+  const s = openCombinator('all', options);
   const results: unknown[] = new Array(fns.length);
-  const s = newScope({ name: 'all', ...options }, { errorMode: 'first' });
   await s.run((sc) => {
     for (const [i, fn] of fns.entries()) {
       sc.spawn(async (signal) => {
@@ -61,11 +87,11 @@ export async function all<const W extends readonly Work<unknown>[]>(
  */
 export async function allSettled<const W extends readonly Work<unknown>[]>(
   fns: W,
-  options: CombinatorOptions = {},
+  options?: CombinatorOptions,
 ): Promise<{ -readonly [K in keyof W]: PromiseSettledResult<Awaited<ReturnType<W[K]>>> }> {
-  checkFunctions('fns', fns);
+  checkWork(fns);
+  const s = openCombinator('allSettled', options);
   const results: PromiseSettledResult<unknown>[] = new Array(fns.length);
-  const s = newScope({ name: 'allSettled', ...options }, { errorMode: 'first' });
   await s.run((sc) => {
     for (const [i, fn] of fns.entries()) {
       sc.spawn(async (signal) => {
@@ -92,12 +118,11 @@ type Winner<T> =
  */
 async function firstOf<T>(
   kind: 'race' | 'any',
+  s: ReturnType<typeof openCombinator>,
   fns: readonly Work<T>[],
-  options: CombinatorOptions,
   errors: unknown[] = [],
 ): Promise<Winner<T> | undefined> {
   let winner: Winner<T> | undefined;
-  const s = newScope({ name: kind, ...options }, { errorMode: 'first' });
   const win = (w: Winner<T>) => {
     winner = w;
     s.cancel(new CancelledError(`Another task won the ${kind}; this one is no longer needed.`));
@@ -129,13 +154,10 @@ async function firstOf<T>(
  * @example
  * const fastest = await race(mirrors.map((m) => (signal) => fetch(m, { signal })));
  */
-export async function race<T>(
-  fns: readonly Work<T>[],
-  options: CombinatorOptions = {},
-): Promise<T> {
+export async function race<T>(fns: readonly Work<T>[], options?: CombinatorOptions): Promise<T> {
+  checkWork(fns);
   if (fns.length === 0) throw new OutOfRangeError('Expected fns.length >= 1, got 0');
-  checkFunctions('fns', fns);
-  const winner = await firstOf('race', fns, options);
+  const winner = await firstOf('race', openCombinator('race', options), fns);
   if (winner === undefined)
     throw new CancelledError('The race was cancelled before any task settled.');
   if (winner.ok) return winner.value;
@@ -144,18 +166,19 @@ export async function race<T>(
 
 /**
  * Resolves with the first value, then aborts the others and waits for them. A failure
- * aborts nothing; if every function fails, rejects with an `AggregateError` of their
- * errors in input order (like `Promise.any`).
+ * aborts nothing; if every function fails (or `fns` is empty), rejects with `AllFailedError`
+ * (`ERR_TANDEM_ALL_FAILED`, an `AggregateError`) whose `errors` are theirs in input order,
+ * like `Promise.any`. An outside cancel rejects with its reason.
  *
  * @example
  * const replica = await any(replicas.map((r) => (signal) => r.query(sql, { signal })));
  */
-export async function any<T>(fns: readonly Work<T>[], options: CombinatorOptions = {}): Promise<T> {
-  checkFunctions('fns', fns);
+export async function any<T>(fns: readonly Work<T>[], options?: CombinatorOptions): Promise<T> {
+  checkWork(fns);
   const errors: unknown[] = new Array(fns.length);
-  const winner = await firstOf('any', fns, options, errors);
+  const winner = await firstOf('any', openCombinator('any', options), fns, errors);
   if (winner?.ok) return winner.value;
-  throw new AggregateError(errors, 'Every task failed; see error.errors, in input order.');
+  throw new AllFailedError(errors);
 }
 
 /** Options of {@link map}. */
@@ -184,25 +207,34 @@ const DEFAULT_MAP_CONCURRENCY = 16;
 export function map<I, R>(
   items: Iterable<I> | AsyncIterable<I>,
   fn: (item: I, signal: AbortSignal, index: number) => R | PromiseLike<R>,
-  options: ConcurrentMapOptions = {},
+  options?: ConcurrentMapOptions,
 ): AsyncGenerator<Awaited<R>, void, undefined> {
+  checkIterable('items', items);
   checkFunction('fn', fn);
-  const concurrency = checkInteger(
-    'options.concurrency',
-    options.concurrency ?? DEFAULT_MAP_CONCURRENCY,
-    1,
-    true,
-  );
-  const order = options.order ?? 'input';
-  if (order !== 'input' && order !== 'completion') {
-    throw new OutOfRangeError(
-      `Expected options.order to be 'input' or 'completion', got ${String(order)}`,
+  const {
+    concurrency = DEFAULT_MAP_CONCURRENCY,
+    order = 'input',
+    name = 'map',
+    signal,
+  } = readOptions('options', options);
+  checkInteger('options.concurrency', concurrency, 1, true);
+  checkOneOf('options.order', order, ['input', 'completion']);
+  checkSignal('options.signal', signal);
+  const open = () => newScope({ name, signal }, { errorMode: 'first' });
+  return runMap(items, fn, concurrency, order, open);
+}
+
+/** Something `for await…of` can read: a sync or async iterable (a string too). */
+function checkIterable(name: string, value: unknown): void {
+  const readable = (key: symbol) =>
+    value !== null &&
+    value !== undefined &&
+    typeof (value as Record<symbol, unknown>)[key] === 'function';
+  if (!readable(Symbol.asyncIterator) && !readable(Symbol.iterator)) {
+    throw new InvalidArgumentError(
+      `Expected ${name} to be an iterable or async iterable, got ${value === null ? 'null' : typeof value}`,
     );
   }
-  const { name = 'map' } = options;
-  const signal = checkSignal('options.signal', options.signal);
-  const open = () => newScope(signal ? { name, signal } : { name }, { errorMode: 'first' });
-  return runMap(items, fn, concurrency, order, open);
 }
 
 /**
@@ -217,12 +249,13 @@ export function map<I, R>(
  */
 export function asCompleted<T>(
   fns: readonly Work<T>[],
-  options: CombinatorOptions = {},
+  options?: CombinatorOptions,
 ): AsyncGenerator<Awaited<T>, void, undefined> {
-  checkFunctions('fns', fns);
+  checkWork(fns);
+  const { name = 'asCompleted', signal } = readOptions('options', options);
   return map(fns, (fn, signal) => fn(signal), {
-    name: 'asCompleted',
-    ...options,
+    name,
+    signal,
     concurrency: Number.POSITIVE_INFINITY,
     order: 'completion',
   });

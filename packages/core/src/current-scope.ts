@@ -7,6 +7,8 @@
  * @module
  */
 
+import { InvalidArgumentError } from '@tandem/workers';
+import { checkNumber, checkSignal } from '@tandem/workers/internal';
 import { snapshotTree, storage, type TaskInfo, TreeNode } from './internal/task-tree.js';
 
 /** The cancellation context of the running code, as seen by `engine.run`. */
@@ -76,6 +78,10 @@ export function trackTask(
   name: string,
   signal?: AbortSignal,
 ): (state?: 'fulfilled' | 'rejected' | 'cancelled') => void {
+  if (typeof name !== 'string') {
+    throw new InvalidArgumentError(`Expected name to be a string, got ${typeof name}`);
+  }
+  checkSignal('signal', signal);
   const parent = storage.getStore();
   const node = new CpuNode(name, signal ?? parent?.signal ?? neverAborted, parent);
   node.start();
@@ -100,6 +106,10 @@ export function tasks(): TaskInfo[] {
  * `└── fetch-3 [task running, 120 ms, deadline in 880 ms]`.
  */
 export function formatTaskTree(forest: readonly TaskInfo[], now: number): string {
+  if (!Array.isArray(forest)) {
+    throw new InvalidArgumentError('Expected forest to be an array, as tasks() returns');
+  }
+  checkNumber('now', now, -Infinity);
   const lines: string[] = [];
   const visit = (info: TaskInfo, indent: string, last: boolean) => {
     const age = info.startedAt === undefined ? '' : `, ${Math.round(now - info.startedAt)} ms`;

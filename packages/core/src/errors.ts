@@ -8,8 +8,32 @@
 
 import { TandemError } from '@tandem/workers';
 
+const kTandemError = Symbol.for('tandem.error');
 const kTaskGroupError = Symbol.for('tandem.task-group-error');
 const kCancelledError = Symbol.for('tandem.cancelled-error');
+
+/**
+ * The base of Tandem's errors that hold several others (`errors`): an `AggregateError` that
+ * carries the same brand as `TandemError`, so `TandemError.isTandemError()` is true for it
+ * (also across copies of the package). `instanceof TandemError` is false: match on `code`.
+ */
+export abstract class TandemAggregateError extends AggregateError {
+  abstract readonly code: `ERR_TANDEM_${string}`;
+
+  constructor(errors: Iterable<unknown>, message: string, options?: ErrorOptions) {
+    super(errors, message, options);
+    // `name` is an own property so that it survives structured clone and `util.inspect`.
+    Object.defineProperty(this, 'name', {
+      value: new.target.name,
+      configurable: true,
+      writable: true,
+    });
+  }
+
+  get [kTandemError](): true {
+    return true;
+  }
+}
 
 /**
  * The reason a scope gives its children when it cancels them: a sibling failed
@@ -62,8 +86,8 @@ export class TimeoutError extends TandemError {
  * Nested scopes nest their groups. Match on `code === 'ERR_TANDEM_TASK_GROUP'` and read
  * `errors`.
  */
-export class TaskGroupError extends AggregateError {
-  readonly code = 'ERR_TANDEM_TASK_GROUP' as const;
+export class TaskGroupError extends TandemAggregateError {
+  override readonly code = 'ERR_TANDEM_TASK_GROUP' as const;
   /** The path of the scope that failed. */
   readonly scope: string;
   constructor(scope: string, errors: readonly unknown[]) {
@@ -71,11 +95,6 @@ export class TaskGroupError extends AggregateError {
       errors,
       `${errors.length} task(s) failed in scope "${scope}"; see error.errors for each failure.`,
     );
-    Object.defineProperty(this, 'name', {
-      value: 'TaskGroupError',
-      configurable: true,
-      writable: true,
-    });
     this.scope = scope;
   }
 
@@ -86,6 +105,22 @@ export class TaskGroupError extends AggregateError {
 
   get [kTaskGroupError](): true {
     return true;
+  }
+}
+
+/**
+ * Every function given to `any()` failed (or none was given). `errors` holds their errors in
+ * input order, like `Promise.any`'s `AggregateError`, which this is.
+ */
+export class AllFailedError extends TandemAggregateError {
+  override readonly code = 'ERR_TANDEM_ALL_FAILED' as const;
+  constructor(errors: readonly unknown[]) {
+    super(
+      errors,
+      errors.length === 0
+        ? 'any() was given no functions, so none could succeed. Pass at least one.'
+        : `All ${errors.length} function(s) failed; see error.errors, in input order.`,
+    );
   }
 }
 

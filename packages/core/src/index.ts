@@ -65,6 +65,7 @@ export { LoopDelayMonitor } from './diagnostics/loop-delay.js';
 export type { EngineOptions, EngineStats, Settled } from './engine.js';
 export { Engine } from './engine.js';
 export {
+  AllFailedError,
   CancelledError,
   ChannelClosedError,
   RetryError,

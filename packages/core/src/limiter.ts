@@ -7,15 +7,19 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Clock, clock, OutOfRangeError } from '@tandem/workers';
+import { clock, InvalidArgumentError, OutOfRangeError } from '@tandem/workers';
 import {
+  checkFunction,
   checkInteger,
   checkNumber,
   checkSignal,
   type Deferred,
   deferred,
+  startTimer,
+  type Timer,
 } from '@tandem/workers/internal';
-import { storage } from './internal/task-tree.js';
+import { readOptions } from './internal/read-options.js';
+import { waitSignal } from './internal/wait-signal.js';
 import { type HeapItem, PriorityQueue } from './priority-queue.js';
 import { type RateOptions, TokenBucket } from './token-bucket.js';
 
@@ -33,18 +37,21 @@ export interface LimiterOptions {
 
 /** Options of one acquisition. */
 export interface AcquireOptions {
-  /** Higher goes first. Default 0. */
-  readonly priority?: number;
-  /** Concurrency slots and tokens taken. Default 1; at most `concurrency` and `burst`. */
-  readonly weight?: number;
-  /** Whose limits apply (e.g. a host name). Default `''`. */
-  readonly key?: string;
+  /** Higher goes first: a finite number. Default 0. */
+  readonly priority?: number | undefined;
+  /** Concurrency slots and tokens taken: an integer, 1 to `concurrency` and `burst`. Default 1. */
+  readonly weight?: number | undefined;
+  /** Whose limits apply (e.g. a host name): a string. Default `''`. */
+  readonly key?: string | undefined;
 }
 
 /** Options of {@link Limiter.run}. */
 export interface LimiterRunOptions extends AcquireOptions {
-  /** Gives up waiting (and is passed to `fn`); defaults to the running scope's signal. */
-  readonly signal?: AbortSignal;
+  /**
+   * Gives up waiting (and is passed to `fn`). It joins the running scope's signal (both
+   * apply); `fn` gets the joined signal, or undefined outside any scope without one.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** A held permit; `release()` (or leaving a `using` block) gives it back, once. */
@@ -66,11 +73,17 @@ export interface LimiterStats {
 /** See {@link limiter}. */
 export interface Limiter {
   /**
-   * Waits for a permit. Rejects with `signal.reason` if the signal aborts first; an aborted
-   * waiter leaves the queue at once and never takes capacity.
+   * Waits for a permit. `signal` joins the running scope's signal (both apply). Rejects with
+   * the reason if one aborts first; an aborted waiter leaves the queue at once and never
+   * takes capacity (a permit granted in the very tick of the abort is the caller's). Bad
+   * options reject with `ERR_TANDEM_INVALID_ARGUMENT` or `ERR_TANDEM_OUT_OF_RANGE`.
    */
   acquire(signal?: AbortSignal, options?: AcquireOptions): Promise<Permit>;
-  /** Runs `fn(signal)` under a permit; calls to this limiter from inside `fn` do not deadlock. */
+  /**
+   * Runs `fn(signal)` under a permit, released when `fn` settles; calls to this limiter from
+   * inside `fn` do not deadlock. If the signal aborts before `fn` starts (even in the tick
+   * the permit is granted), `fn` is not called and the call rejects with the reason.
+   */
   run<T>(
     fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
     options?: LimiterRunOptions,
@@ -92,11 +105,17 @@ interface Waiter extends HeapItem {
   readonly grant: () => void;
 }
 
+interface Request {
+  readonly priority: number;
+  readonly weight: number;
+  readonly key: string;
+}
+
 interface KeyState {
   active: number;
   readonly bucket: TokenBucket | undefined;
   readonly queue: PriorityQueue<Waiter>;
-  timer: { clock: Clock; handle: ReturnType<Clock['setTimeout']> } | undefined;
+  timer: Timer | undefined;
 }
 
 /** The permits of the running code, so a nested call can tell it already holds one. */
@@ -104,25 +123,42 @@ const held = new AsyncLocalStorage<ReadonlySet<string>>();
 let nextLimiterId = 1;
 let nextSeq = 0;
 
-function checkOptions(options: LimiterOptions) {
+/** Reads every option once (a getter or Proxy cannot change it after the check). */
+function checkPolicy(input: LimiterOptions | undefined) {
+  const options = readOptions('options', input);
   const concurrency = checkInteger('options.concurrency', options.concurrency ?? Infinity, 1, true);
-  const rate = options.rate;
-  if (rate !== undefined) {
-    checkNumber('options.rate.limit', rate.limit, Number.MIN_VALUE);
-    checkNumber('options.rate.per', rate.per, Number.MIN_VALUE);
-    if (rate.burst !== undefined) checkNumber('options.rate.burst', rate.burst, 1);
-  }
-  const maxKeys = checkInteger('options.key.maxKeys', options.key?.maxKeys ?? 1000, 1);
+  const rate = checkRate(options.rate);
+  const maxKeys = checkInteger(
+    'options.key.maxKeys',
+    readOptions('options.key', options.key).maxKeys ?? 1000,
+    1,
+  );
   const aging = checkNumber(
     'options.priority.aging',
-    options.priority?.aging ?? 1000,
+    readOptions('options.priority', options.priority).aging ?? 1000,
     Number.MIN_VALUE,
     true,
   );
-  return { concurrency, rate, maxKeys, aging, burst: rate ? (rate.burst ?? rate.limit) : Infinity };
+  return { concurrency, rate, maxKeys, aging, burst: rate?.burst ?? Infinity };
 }
 
-type Policy = ReturnType<typeof checkOptions>;
+function checkRate(input: RateOptions | undefined): Required<RateOptions> | undefined {
+  if (input === undefined) return undefined;
+  const rate = readOptions('options.rate', input);
+  const limit = checkNumber('options.rate.limit', rate.limit, Number.MIN_VALUE);
+  const per = checkNumber('options.rate.per', rate.per, Number.MIN_VALUE);
+  const burst = checkNumber('options.rate.burst', rate.burst ?? limit, 1);
+  // A rate that rounds to 0 (or overflows) tokens per ms would never refill (or be NaN).
+  const perMs = limit / per;
+  if (!(perMs > 0 && Number.isFinite(perMs))) {
+    throw new OutOfRangeError(
+      `Expected options.rate.limit / options.rate.per to be a positive, finite rate per ms, got ${limit} / ${per}`,
+    );
+  }
+  return { limit, per, burst };
+}
+
+type Policy = ReturnType<typeof checkPolicy>;
 
 /**
  * Builds a limiter. Semantics:
@@ -142,8 +178,8 @@ type Policy = ReturnType<typeof checkOptions>;
  * const perHost = limiter({ concurrency: 4, rate: { limit: 10, per: 1_000 } });
  * await perHost.run((signal) => fetch(url, { signal }), { key: new URL(url).host });
  */
-export function limiter(options: LimiterOptions = {}): Limiter {
-  return new LimiterImpl(checkOptions(options));
+export function limiter(options?: LimiterOptions): Limiter {
+  return new LimiterImpl(checkPolicy(options));
 }
 
 class LimiterImpl implements Limiter {
@@ -157,18 +193,56 @@ class LimiterImpl implements Limiter {
     this.#policy = policy;
   }
 
-  acquire(signal?: AbortSignal, options: AcquireOptions = {}): Promise<Permit> {
-    signal = checkSignal('signal', signal) ?? storage.getStore()?.signal;
+  async acquire(signal?: AbortSignal, options?: AcquireOptions): Promise<Permit> {
+    const request = this.#request(options);
+    const wait = waitSignal(checkSignal('signal', signal));
+    try {
+      return await this.#acquire(wait.signal, request);
+    } finally {
+      wait.unlink();
+    }
+  }
+
+  async run<T>(
+    fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
+    options?: LimiterRunOptions,
+  ): Promise<T> {
+    checkFunction('fn', fn);
+    const read = readOptions('options', options);
+    const request = this.#request(read);
+    const wait = waitSignal(checkSignal('options.signal', read.signal));
+    try {
+      using _permit = await this.#acquire(wait.signal, request);
+      // Granted in the tick the signal aborted: give the permit back rather than start fn.
+      wait.signal?.throwIfAborted();
+      const mine = new Set(held.getStore());
+      mine.add(`${this.#id}:${request.key}`);
+      return await held.run(mine, () => fn(wait.signal));
+    } finally {
+      wait.unlink();
+    }
+  }
+
+  /** Checks the options of one acquisition, reading each once. */
+  #request(input: AcquireOptions | undefined): Request {
+    const options = readOptions('options', input);
     const priority = checkNumber('options.priority', options.priority ?? 0, -Infinity);
     const weight = checkInteger('options.weight', options.weight ?? 1, 1);
+    const key = options.key ?? '';
+    if (typeof key !== 'string') {
+      throw new InvalidArgumentError(`Expected options.key to be a string, got ${typeof key}`);
+    }
     const most = Math.min(this.#policy.concurrency, this.#policy.burst);
     if (weight > most) {
       throw new OutOfRangeError(
         `Expected options.weight <= ${most} (concurrency and burst), got ${weight}`,
       );
     }
+    return { priority, weight, key };
+  }
+
+  #acquire(signal: AbortSignal | undefined, { priority, weight, key }: Request): Promise<Permit> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const key = options.key ?? '';
     const s = this.#state(key);
     if (held.getStore()?.has(`${this.#id}:${key}`)) {
       // Re-entrant: the caller's slot is lent; the rate still applies (as debt).
@@ -176,17 +250,6 @@ class LimiterImpl implements Limiter {
       return Promise.resolve({ release() {}, [Symbol.dispose]() {} });
     }
     return this.#enqueue(s, signal, priority, weight);
-  }
-
-  async run<T>(
-    fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
-    options: LimiterRunOptions = {},
-  ): Promise<T> {
-    const signal = checkSignal('options.signal', options.signal) ?? storage.getStore()?.signal;
-    using _permit = await this.acquire(signal, options);
-    const mine = new Set(held.getStore());
-    mine.add(`${this.#id}:${options.key ?? ''}`);
-    return await held.run(mine, () => fn(signal));
   }
 
   pause(): void {
@@ -224,7 +287,8 @@ class LimiterImpl implements Limiter {
     const granted = deferred<Permit>();
     const aging = this.#policy.aging;
     const onAbort = () => {
-      s.queue.remove(waiter);
+      // Granted in the same tick as the abort: the permit is the caller's, the abort too late.
+      if (!s.queue.remove(waiter)) return;
       granted.reject(signal?.reason);
       this.#pump(s); // the head may have changed: a lighter waiter may fit now
     };
@@ -272,20 +336,21 @@ class LimiterImpl implements Limiter {
 
   /** Grants from the head of `s`'s queue while capacity and tokens allow. */
   #pump(s: KeyState): void {
-    if (s.timer) s.timer.clock.clearTimeout(s.timer.handle);
+    s.timer?.cancel();
     s.timer = undefined;
     while (!this.#paused) {
       const top = s.queue.peek();
       if (!top || s.active + top.weight > this.#policy.concurrency) break;
-      const c = clock();
-      const wait = s.bucket?.waitFor(top.weight, c.now()) ?? 0;
+      const now = clock().now();
+      const wait = s.bucket?.waitFor(top.weight, now) ?? 0;
       if (wait > 0) {
-        s.timer = { clock: c, handle: c.setTimeout(() => this.#pump(s), wait) };
+        // startTimer: a slow rate (one token a month) must not be retried every millisecond.
+        s.timer = startTimer(wait, () => this.#pump(s));
         break;
       }
       s.queue.remove(top);
       s.active += top.weight;
-      s.bucket?.take(top.weight, c.now());
+      s.bucket?.take(top.weight, now);
       top.grant();
     }
     this.#checkIdle();

@@ -6,21 +6,31 @@
  * @module
  */
 
-import { InvalidArgumentError } from '@tandem/workers';
-import { checkFunction, checkInteger, checkNumber, checkSignal } from '@tandem/workers/internal';
+import { CallbackError, InvalidArgumentError, OutOfRangeError } from '@tandem/workers';
+import {
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkOneOf,
+  checkSignal,
+} from '@tandem/workers/internal';
 import { RetryError } from './errors.js';
 import { isCancellation } from './internal/canceller.js';
+import { readOptions } from './internal/read-options.js';
 import { newScope } from './scope.js';
 import { sleep } from './time.js';
 
 /** Exponential backoff: `initial · factor^(attempt−1)`, capped at `max` (ms). */
 export interface BackoffOptions {
   /** Default 100 ms. */
-  readonly initial?: number;
-  /** Default 2. */
-  readonly factor?: number;
-  /** Default 10 000 ms (or `initial`, if larger). */
-  readonly max?: number;
+  readonly initial?: number | undefined;
+  /** At least 1. Default 2. */
+  readonly factor?: number | undefined;
+  /**
+   * Default 10 000 ms (or `initial`, if larger). `Infinity` sets no cap: the delay keeps
+   * growing, and once it overflows to `Infinity` the next sleep lasts until cancelled.
+   */
+  readonly max?: number | undefined;
 }
 
 /**
@@ -32,67 +42,117 @@ export type Jitter = 'full' | 'equal' | 'decorrelated' | 'none';
 
 /** Options of {@link retry}. */
 export interface RetryOptions {
-  /** Attempts in all, the first included. Default 3. */
-  readonly attempts?: number;
-  readonly backoff?: BackoffOptions;
+  /**
+   * Attempts in all, the first included: a finite integer `>= 1` (every attempt's error is
+   * kept for `RetryError.errors`, so there is no `Infinity`). Default 3.
+   */
+  readonly attempts?: number | undefined;
+  readonly backoff?: BackoffOptions | undefined;
   /** Default `'full'`. */
-  readonly jitter?: Jitter;
-  /** Whether a failure is worth another attempt. Default: every failure except a cancellation. */
-  readonly retryIf?: (error: unknown, attempt: number) => boolean;
-  /** A delay (ms) the failure asks for (e.g. HTTP `Retry-After`), used instead of the backoff. */
-  readonly retryAfter?: (error: unknown, attempt: number) => number | undefined;
-  /** Cancels the attempt in flight or the sleep; defaults to the running scope's signal. */
-  readonly signal?: AbortSignal;
-  /** Overall time limit for all attempts and sleeps, in ms. */
-  readonly timeout?: number;
-  /** Source of randomness in [0, 1), for jitter. Default `Math.random`. */
-  readonly random?: () => number;
+  readonly jitter?: Jitter | undefined;
+  /**
+   * Whether a failure is worth another attempt. Default: every failure except a
+   * cancellation. A throw from it ends the retry with `CallbackError`
+   * (`ERR_TANDEM_CALLBACK_FAILED`, `cause` = what it threw).
+   */
+  readonly retryIf?: ((error: unknown, attempt: number) => boolean) | undefined;
+  /**
+   * A delay (ms) the failure asks for (e.g. HTTP `Retry-After`), used instead of the
+   * backoff; `undefined` keeps the backoff, a negative delay means at once, `Infinity` waits
+   * until cancelled. Anything but a number or `undefined` ends the retry with
+   * `InvalidArgumentError`; a throw, with `CallbackError`.
+   */
+  readonly retryAfter?: ((error: unknown, attempt: number) => number | undefined) | undefined;
+  /**
+   * Cancels the attempt in flight or the sleep. It joins the running scope's cancellation
+   * (both apply).
+   */
+  readonly signal?: AbortSignal | undefined;
+  /** Overall time limit for all attempts and sleeps, in ms; `Infinity` sets none. */
+  readonly timeout?: number | undefined;
+  /**
+   * Source of randomness in [0, 1], for jitter. Default `Math.random`. A value outside
+   * [0, 1] ends the retry with `OutOfRangeError`; a throw, with `CallbackError`.
+   */
+  readonly random?: (() => number) | undefined;
 }
 
 const JITTERS: readonly Jitter[] = ['full', 'equal', 'decorrelated', 'none'];
 
-function checkRetryOptions(options: RetryOptions) {
-  const attempts = checkInteger('options.attempts', options.attempts ?? 3, 1);
-  const initial = checkNumber('options.backoff.initial', options.backoff?.initial ?? 100, 0);
-  const factor = checkNumber('options.backoff.factor', options.backoff?.factor ?? 2, 1);
+/** Reads every option once (a getter or Proxy cannot change it after its check). */
+function checkRetryOptions(input: RetryOptions | undefined) {
+  const options = readOptions('options', input);
+  const { attempts = 3, jitter = 'full', retryIf, retryAfter, signal, timeout } = options;
+  const random = options.random ?? Math.random;
+  const backoff = readOptions('options.backoff', options.backoff);
+  const initial = checkNumber('options.backoff.initial', backoff.initial ?? 100, 0);
+  const factor = checkNumber('options.backoff.factor', backoff.factor ?? 2, 1);
   const max = checkNumber(
     'options.backoff.max',
-    options.backoff?.max ?? Math.max(10_000, initial),
+    backoff.max ?? Math.max(10_000, initial),
     initial,
     true,
   );
-  const jitter = options.jitter ?? 'full';
-  if (!JITTERS.includes(jitter)) {
-    throw new InvalidArgumentError(
-      `Expected options.jitter to be one of ${JITTERS.join(', ')}, got ${String(jitter)}`,
-    );
-  }
-  if (options.retryIf !== undefined) checkFunction('options.retryIf', options.retryIf);
-  if (options.retryAfter !== undefined) checkFunction('options.retryAfter', options.retryAfter);
-  checkSignal('options.signal', options.signal);
-  if (options.timeout !== undefined)
-    checkNumber('options.timeout', options.timeout, -Infinity, true);
-  return { attempts, initial, factor, max, jitter, random: options.random ?? Math.random };
+  checkInteger('options.attempts', attempts, 1);
+  checkOneOf('options.jitter', jitter, JITTERS);
+  if (retryIf !== undefined) checkFunction('options.retryIf', retryIf);
+  if (retryAfter !== undefined) checkFunction('options.retryAfter', retryAfter);
+  checkFunction('options.random', random);
+  checkSignal('options.signal', signal);
+  if (timeout !== undefined) checkNumber('options.timeout', timeout, -Infinity, true);
+  return { attempts, initial, factor, max, jitter, random, retryIf, retryAfter, signal, timeout };
 }
 
 type Policy = ReturnType<typeof checkRetryOptions>;
 
-/** The delay before attempt `attempt + 1`, given the previous delay (for `decorrelated`). */
+/**
+ * The delay before attempt `attempt + 1`, given the previous delay (for `decorrelated`).
+ * With `max: Infinity` the delay can grow to `Infinity` (wait until cancelled); a random draw
+ * of 0 then still gives `Infinity`, not `0 · Infinity = NaN`.
+ */
 function backoffDelay(p: Policy, attempt: number, previous: number): number {
   const d = Math.min(p.max, p.initial * p.factor ** (attempt - 1));
+  if (p.jitter === 'none') return d;
+  const r = draw(p.random);
+  const scaled = (x: number) => (x === Number.POSITIVE_INFINITY ? x : r * x);
   switch (p.jitter) {
-    case 'none':
-      return d;
     case 'full':
-      return p.random() * d;
+      return scaled(d);
     case 'equal':
-      return d / 2 + (p.random() * d) / 2;
+      return d / 2 + scaled(d) / 2;
     case 'decorrelated':
-      return Math.min(
-        p.max,
-        p.initial + p.random() * (Math.max(previous, p.initial) * 3 - p.initial),
-      );
+      return Math.min(p.max, p.initial + scaled(Math.max(previous, p.initial) * 3 - p.initial));
   }
+}
+
+/** One number in [0, 1] from `options.random`. */
+function draw(random: () => number): number {
+  const r = callback('random', random);
+  checkNumber('options.random()', r, 0);
+  if (r > 1) throw new OutOfRangeError(`Expected options.random() <= 1, got ${r}`);
+  return r;
+}
+
+/** Calls a callback of the caller's; a throw becomes `CallbackError` naming it. */
+function callback<A extends unknown[], R>(name: string, fn: (...args: A) => R, ...args: A): R {
+  try {
+    return fn(...args);
+  } catch (error) {
+    throw new CallbackError(`options.${name}`, error);
+  }
+}
+
+/** The delay `retryAfter` asks for: undefined (use the backoff) or ms, a negative one meaning now. */
+function askedDelay(p: Policy, error: unknown, attempt: number): number | undefined {
+  if (p.retryAfter === undefined) return undefined;
+  const asked = callback('retryAfter', p.retryAfter, error, attempt);
+  if (asked === undefined) return undefined;
+  if (typeof asked !== 'number' || Number.isNaN(asked)) {
+    throw new InvalidArgumentError(
+      `Expected options.retryAfter() to return a number of milliseconds or undefined, got ${typeof asked === 'number' ? asked : typeof asked}`,
+    );
+  }
+  return Math.max(0, asked);
 }
 
 /**
@@ -114,17 +174,14 @@ function backoffDelay(p: Policy, attempt: number, previous: number): number {
  */
 export async function retry<T>(
   fn: (signal: AbortSignal, attempt: number) => T | PromiseLike<T>,
-  options: RetryOptions = {},
+  options?: RetryOptions,
 ): Promise<T> {
   checkFunction('fn', fn);
   const policy = checkRetryOptions(options);
-  const { signal, timeout } = options;
-  const outer = newScope(
-    { name: 'retry', ...(signal ? { signal } : {}), ...(timeout === undefined ? {} : { timeout }) },
-    { errorMode: 'body' },
-  );
+  const { signal, timeout } = policy;
+  const outer = newScope({ name: 'retry', signal, timeout }, { errorMode: 'body' });
   const done = await outer.run(async (s) => ({
-    value: await attempts(fn, policy, options, s.signal),
+    value: await attempts(fn, policy, s.signal),
   }));
   if (done === undefined) throw outer.signal.reason;
   return done.value;
@@ -133,7 +190,6 @@ export async function retry<T>(
 async function attempts<T>(
   fn: (signal: AbortSignal, attempt: number) => T | PromiseLike<T>,
   policy: Policy,
-  options: RetryOptions,
   signal: AbortSignal,
 ): Promise<T> {
   const errors: unknown[] = [];
@@ -147,11 +203,12 @@ async function attempts<T>(
     } catch (error) {
       if (isCancellation(error, signal) || isAbortError(error)) throw error;
       errors.push(error);
-      const retryable = options.retryIf?.(error, attempt) ?? true;
+      const retryable =
+        policy.retryIf === undefined ||
+        (callback('retryIf', policy.retryIf, error, attempt) ?? true);
       if (!retryable || attempt >= policy.attempts) throw new RetryError(errors);
-      const asked = options.retryAfter?.(error, attempt);
-      previous = asked ?? backoffDelay(policy, attempt, previous);
-      await sleep(Math.max(0, previous), { signal });
+      previous = askedDelay(policy, error, attempt) ?? backoffDelay(policy, attempt, previous);
+      await sleep(previous, { signal });
     }
   }
 }

@@ -7,8 +7,10 @@
  * @module
  */
 
-import { clock } from '@tandem/workers';
+import { clock, InvalidArgumentError } from '@tandem/workers';
 import { checkFunction, checkNumber, checkSignal } from '@tandem/workers/internal';
+import { checkName } from './internal/check-name.js';
+import { readOptions } from './internal/read-options.js';
 import { ScopeImpl, type SpawnOptions } from './internal/scope-impl.js';
 import type { Task } from './internal/task.js';
 import { storage, type TaskState } from './internal/task-tree.js';
@@ -16,15 +18,27 @@ import { storage, type TaskState } from './internal/task-tree.js';
 /** Options of {@link scope} and {@link openScope}. */
 export interface ScopeOptions {
   /** Shown in `tasks()` and in paths; defaults to `scope-<id>`. */
-  readonly name?: string;
-  /** Milliseconds from now until the deadline; `<= 0` expires before any work starts. */
-  readonly timeout?: number;
-  /** Absolute deadline in `clock().now()` milliseconds (the earlier of the two wins). */
-  readonly deadline?: number;
-  /** A foreign signal that cancels the scope as if from outside. */
-  readonly signal?: AbortSignal;
-  /** Children still running this long after an abort are reported on `tandem:leak`. Default 1000 ms. */
-  readonly abortGrace?: number;
+  readonly name?: string | undefined;
+  /**
+   * Milliseconds from now until the deadline; `<= 0` expires before any work starts,
+   * `Infinity` sets none. Any length works, also past Node's timer range (2³¹ − 1 ms).
+   */
+  readonly timeout?: number | undefined;
+  /**
+   * Absolute deadline in `clock().now()` milliseconds (the earlier of the two wins);
+   * `Infinity` sets none.
+   */
+  readonly deadline?: number | undefined;
+  /**
+   * A foreign signal that cancels the scope as if from outside. It joins the enclosing
+   * scope's cancellation (both apply).
+   */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Children still running this long after an abort are reported on `tandem:leak`.
+   * Default 1000 ms; `Infinity` never reports.
+   */
+  readonly abortGrace?: number | undefined;
 }
 
 /**
@@ -69,25 +83,28 @@ class PublicScope extends ScopeImpl implements DisposableScope {
 
 /** @internal Builds a scope under the running one; shared by `timeout()`, combinators, `retry()`. */
 export function newScope(
-  options: ScopeOptions,
+  input: ScopeOptions | undefined,
   extra: Partial<ConstructorParameters<typeof ScopeImpl>[0]> = {},
 ): PublicScope {
-  checkSignal('options.signal', options.signal);
-  if (options.abortGrace !== undefined) checkNumber('options.abortGrace', options.abortGrace, 0);
-  let deadline = options.deadline;
+  // Each option is read once, so a getter or Proxy cannot change it after its check.
+  const { name, timeout, signal, abortGrace, deadline: absolute } = readOptions('options', input);
+  checkName('options.name', name);
+  checkSignal('options.signal', signal);
+  if (abortGrace !== undefined) checkNumber('options.abortGrace', abortGrace, 0, true);
+  let deadline = absolute;
   if (deadline !== undefined) checkNumber('options.deadline', deadline, -Infinity, true);
-  if (options.timeout !== undefined) {
-    checkNumber('options.timeout', options.timeout, -Infinity, true);
-    const fromTimeout = clock().now() + options.timeout;
+  if (timeout !== undefined) {
+    checkNumber('options.timeout', timeout, -Infinity, true);
+    const fromTimeout = clock().now() + timeout;
     deadline = deadline === undefined ? fromTimeout : Math.min(deadline, fromTimeout);
   }
   if (deadline === Number.POSITIVE_INFINITY) deadline = undefined;
   return new PublicScope({
-    name: options.name,
+    name,
     parent: storage.getStore(),
     deadline,
-    signal: options.signal,
-    abortGrace: options.abortGrace,
+    signal,
+    abortGrace,
     ...extra,
   });
 }
@@ -103,6 +120,8 @@ export function newScope(
  * - Cancelled from outside (parent scope, `options.signal`): rejects with that reason.
  * - Own deadline passed (`timeout`/`deadline`): rejects with `TimeoutError`
  *   (`ERR_TANDEM_TIMEOUT`), only in this scope; enclosing scopes see the error as is.
+ * - `scope(body, options)` (options after the body) rejects with `InvalidArgumentError`
+ *   (`ERR_TANDEM_INVALID_ARGUMENT`) without running `body`: options go first.
  *
  * @example
  * await scope(async (s) => {
@@ -118,9 +137,17 @@ export async function scope<T>(
   a: ScopeOptions | ((scope: Scope) => T | PromiseLike<T>),
   b?: (scope: Scope) => T | PromiseLike<T>,
 ): Promise<T | undefined> {
-  const [options, body] = typeof a === 'function' ? [{}, a] : [a, b];
-  checkFunction('body', body);
-  return newScope(options).run(body as (scope: Scope) => T | PromiseLike<T>);
+  if (typeof a === 'function') {
+    // `scope(body, options)` would silently drop the options (a deadline that never fires).
+    if (b !== undefined) {
+      throw new InvalidArgumentError(
+        'scope() takes (options, body) or (body): options go first, as in scope({ timeout: 1_000 }, body)',
+      );
+    }
+    return newScope({}).run(a);
+  }
+  checkFunction('body', b);
+  return newScope(a).run(b as (scope: Scope) => T | PromiseLike<T>);
 }
 
 /**
@@ -135,7 +162,12 @@ export async function scope<T>(
  *   s.spawn((signal) => crawl(site, signal));
  * } // joins here
  */
-export function openScope(options: ScopeOptions = {}): Scope {
+export function openScope(options?: ScopeOptions): Scope {
+  if (typeof options === 'function') {
+    throw new InvalidArgumentError(
+      'openScope() takes options only: use scope(body) to run a function in a scope',
+    );
+  }
   return newScope(options);
 }
 

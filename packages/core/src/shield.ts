@@ -6,17 +6,22 @@
  * @module
  */
 
-import { checkFunction, checkNumber, checkSignal } from '@tandem/workers/internal';
+import { checkFunction, checkSignal } from '@tandem/workers/internal';
 import { leakChannel, publishLeak } from './diagnostics/channels.js';
+import { checkName } from './internal/check-name.js';
+import { readOptions } from './internal/read-options.js';
 import { type Task, TaskImpl, type TaskOwner } from './internal/task.js';
 import { newScope, type Scope } from './scope.js';
 
 /** Options of {@link shield}. */
 export interface ShieldOptions {
   /** Shown in `tasks()` and in paths. */
-  readonly name?: string;
-  /** A time limit of its own (the caller's deadline does not reach in), in ms. */
-  readonly timeout?: number;
+  readonly name?: string | undefined;
+  /**
+   * A time limit of its own (the caller's deadline does not reach in), in ms; `Infinity`
+   * sets none.
+   */
+  readonly timeout?: number | undefined;
 }
 
 /**
@@ -36,18 +41,11 @@ export interface ShieldOptions {
  */
 export async function shield<T>(
   fn: (scope: Scope) => T | PromiseLike<T>,
-  options: ShieldOptions = {},
+  options?: ShieldOptions,
 ): Promise<T> {
   checkFunction('fn', fn);
-  if (options.timeout !== undefined)
-    checkNumber('options.timeout', options.timeout, -Infinity, true);
-  const s = newScope(
-    {
-      name: options.name ?? 'shield',
-      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-    },
-    { kind: 'shield', linked: false, errorMode: 'body' },
-  );
+  const { name = 'shield', timeout } = readOptions('options', options);
+  const s = newScope({ name, timeout }, { kind: 'shield', linked: false, errorMode: 'body' });
   const done = await s.run(async (inner) => ({ value: await fn(inner) }));
   if (done === undefined) throw s.signal.reason;
   return done.value;
@@ -56,9 +54,9 @@ export async function shield<T>(
 /** Options of {@link detach}. */
 export interface DetachOptions {
   /** Shown in `tasks()` (as a top-level `detached` node) and in leak reports. */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** The only signal that can cancel it (no scope will). */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 const detachedOwner: TaskOwner = {
@@ -88,11 +86,19 @@ const detachedOwner: TaskOwner = {
  */
 export function detach<T>(
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
-  options: DetachOptions = {},
+  options?: DetachOptions,
 ): Task<T> {
   checkFunction('fn', fn);
-  const signal = checkSignal('options.signal', options.signal);
-  const task = new TaskImpl('detached', options.name, undefined, detachedOwner, fn, signal);
+  const { name, signal } = readOptions('options', options);
+  checkSignal('options.signal', signal);
+  const task = new TaskImpl(
+    'detached',
+    checkName('options.name', name),
+    undefined,
+    detachedOwner,
+    fn,
+    signal,
+  );
   if (leakChannel.hasSubscribers) {
     publishLeak({ kind: 'detached', id: task.id, name: task.name, path: task.path });
   }

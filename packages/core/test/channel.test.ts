@@ -115,3 +115,62 @@ describe('channel', () => {
     assert.throws(() => channel({ capacity: -1 }), { code: 'ERR_TANDEM_OUT_OF_RANGE' });
   });
 });
+
+describe('channel: a waiter served and aborted in the same tick', () => {
+  test('a served receiver keeps its value and removes no other receiver', async () => {
+    const ch = channel<string>();
+    const first = new AbortController();
+    const served = ch.receive({ signal: first.signal });
+    const other = track(ch.receive());
+    void ch.send('x'); // serves `served` synchronously
+    first.abort(); // same tick: its listener is still attached
+    assert.equal(await served, 'x');
+    await flush();
+    assert.equal(other.settled(), false, 'the other receiver still waits');
+    await ch.send('y');
+    assert.equal(await other.promise, 'y');
+    ch.close();
+  });
+
+  test('the other receiver is still ended by close()', async () => {
+    const ch = channel<string>();
+    const first = new AbortController();
+    const served = ch.receive({ signal: first.signal });
+    const other = track(ch.receive());
+    void ch.send('x');
+    first.abort();
+    await served;
+    ch.close();
+    await flush();
+    assert.equal(other.settled(), true);
+    await assert.rejects(other.promise, { code: 'ERR_TANDEM_CHANNEL_CLOSED' });
+  });
+
+  test('a served sender is delivered and removes no other sender', async () => {
+    const ch = channel<string>({ capacity: 0 });
+    const first = new AbortController();
+    const sent = ch.send('a', { signal: first.signal });
+    const other = track(ch.send('b'));
+    const received = ch.receive(); // takes 'a' synchronously
+    first.abort();
+    assert.equal(await received, 'a');
+    await sent;
+    assert.equal(await ch.receive(), 'b');
+    await other.promise;
+    ch.close();
+  });
+
+  test('the other sender is still rejected by close()', async () => {
+    const ch = channel<string>({ capacity: 0 });
+    const first = new AbortController();
+    const sent = ch.send('a', { signal: first.signal });
+    const other = track(ch.send('b'));
+    const received = ch.receive();
+    first.abort();
+    await received;
+    await sent;
+    ch.close();
+    await flush();
+    await assert.rejects(other.promise, { code: 'ERR_TANDEM_CHANNEL_CLOSED' });
+  });
+});

@@ -9,6 +9,7 @@ import { startBlockingDetector } from '../src/diagnostics/blocking-detector.ts';
 import type { BlockingEvent, LeakEvent } from '../src/diagnostics/channels.ts';
 import { scope } from '../src/scope.ts';
 import { detach } from '../src/shield.ts';
+import { useFakeClock } from './support/fake-clock.ts';
 import { flush, untilAborted, useMockClock } from './support/helpers.ts';
 
 function listen<E>(t: { after(fn: () => void): void }, name: string): E[] {
@@ -90,33 +91,44 @@ describe('leak detection', () => {
 });
 
 describe('blocking detector', () => {
+  // The loop is "blocked" on a fake clock: time jumps while no timer can fire, exactly as a
+  // spinning task makes it look to the detector, with no wall-clock window to miss on a
+  // loaded machine.
   test('a blocked loop is reported with the names of the tasks running then', async (t) => {
+    const clock = useFakeClock(t);
     const events = listen<BlockingEvent>(t, 'tandem:blocking');
     const detector = startBlockingDetector({ threshold: 100, interval: 10 });
     t.after(() => detector.stop());
-    const reported = deferred<void>();
     await scope({ name: 'app' }, async (s) => {
       s.spawn(
         async () => {
-          await flush();
-          // Blocks the loop for 200 ms: certain to be reported at a 100 ms threshold.
-          const end = performance.now() + 200;
-          while (performance.now() < end) {
-            /* spin */
-          }
+          clock.block(200); // the detector's timer, due at 10, cannot run until 200
         },
         { name: 'hog' },
       );
-      s.spawn(async () => {
-        while (events.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-        reported.resolve();
-      });
     });
-    await reported.promise;
+    clock.advance(clock.now()); // the loop is free again: the overdue timer fires
+    assert.equal(events.length, 1);
     const [event] = events;
-    assert.ok(event && event.delay >= 100, `delay ${event?.delay}`);
-    assert.equal(event.threshold, 100);
-    assert.ok(event.tasks.includes('app/hog'), `tasks: ${event.tasks.join(', ')}`);
+    assert.equal(event?.delay, 190);
+    assert.equal(event?.threshold, 100);
+    // The hog finished before the timer ran: it is named from the nodes touched meanwhile.
+    assert.ok(event?.tasks.includes('app/hog'), `tasks: ${event?.tasks.join(', ')}`);
+  });
+
+  test('a loop on time, or late by no more than the threshold, is not reported', async (t) => {
+    const clock = useFakeClock(t);
+    const events = listen<BlockingEvent>(t, 'tandem:blocking');
+    const detector = startBlockingDetector({ threshold: 100, interval: 10 });
+    t.after(() => detector.stop());
+    for (let now = 10; now <= 1_000; now += 10) clock.advance(now);
+    clock.block(110); // due at 1_010, runs at 1_110: exactly 100 ms late
+    clock.advance(clock.now());
+    assert.equal(events.length, 0);
+    clock.block(111);
+    clock.advance(clock.now());
+    assert.equal(events.length, 1);
+    assert.equal(events[0]?.delay, 101);
   });
 
   test('options are validated at the boundary', () => {

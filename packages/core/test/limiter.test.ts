@@ -192,7 +192,7 @@ describe('limiter', () => {
     const second = track(limit.acquire(undefined, { weight: 2 }));
     await flush();
     assert.equal(second.settled(), false);
-    assert.throws(() => limit.acquire(undefined, { weight: 4 }), {
+    await assert.rejects(limit.acquire(undefined, { weight: 4 }), {
       code: 'ERR_TANDEM_OUT_OF_RANGE',
     });
   });

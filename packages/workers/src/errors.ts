@@ -179,14 +179,17 @@ export class UncloneableProgressError extends TandemError {
 }
 
 /**
- * A callback the caller passed (such as `onProgress`) threw. The task it belonged to is
- * cancelled and rejects with this error; `cause` is what the callback threw.
+ * A callback the caller passed threw (`onProgress`, `retry`'s `retryIf`…). What it belonged
+ * to is stopped (a task is cancelled, a retry gives up) and rejects with this error; `cause`
+ * is what the callback threw.
  */
 export class CallbackError extends TandemError {
   override readonly code = 'ERR_TANDEM_CALLBACK_FAILED' as const;
   readonly callback: string;
   constructor(callback: string, cause: unknown) {
-    super(`Your ${callback} callback threw; see error.cause. The task was cancelled.`, { cause });
+    super(`Your ${callback} callback threw; see error.cause. What it belonged to was stopped.`, {
+      cause,
+    });
     this.callback = callback;
   }
 }

@@ -8,7 +8,8 @@
  */
 
 import { clock } from '@tandem/workers';
-import { checkNumber } from '@tandem/workers/internal';
+import { checkNumber, startTimer, type Timer } from '@tandem/workers/internal';
+import { readOptions } from '../internal/read-options.js';
 import { recordTouched, runningNodes, takeTouched } from '../internal/task-tree.js';
 import { type BlockingEvent, blockingChannel } from './channels.js';
 
@@ -33,13 +34,14 @@ export interface BlockingDetector extends Disposable {
  * subscribe('tandem:blocking', (e) => log.warn(`loop blocked ${e.delay} ms during ${e.tasks}`));
  * using detector = startBlockingDetector({ threshold: 100 });
  */
-export function startBlockingDetector(options: BlockingDetectorOptions = {}): BlockingDetector {
-  const threshold = checkNumber('options.threshold', options.threshold ?? 100, 0);
-  const interval = checkNumber('options.interval', options.interval ?? 20, 1);
+export function startBlockingDetector(options?: BlockingDetectorOptions): BlockingDetector {
+  const { threshold = 100, interval = 20 } = readOptions('options', options);
+  checkNumber('options.threshold', threshold, 0);
+  checkNumber('options.interval', interval, 1);
   const c = clock();
   const stopRecording = recordTouched();
   let expected = c.now() + interval;
-  let handle: ReturnType<typeof c.setTimeout>;
+  let timer: Timer;
 
   const tick = () => {
     const now = c.now();
@@ -55,13 +57,12 @@ export function startBlockingDetector(options: BlockingDetectorOptions = {}): Bl
     schedule();
   };
   const schedule = () => {
-    handle = c.setTimeout(tick, interval);
-    (handle as { unref?: () => void }).unref?.();
+    timer = startTimer(interval, tick, true);
   };
   schedule();
 
   const stop = () => {
-    c.clearTimeout(handle);
+    timer.cancel();
     stopRecording();
   };
   return { stop, [Symbol.dispose]: stop };

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { clock } from '@tandem/workers';
+import { startTimer } from '@tandem/workers/internal';
 import type { TreeNode } from '../internal/task-tree.js';
 import { leakChannel, publishLeak } from './channels.js';
 
@@ -32,26 +32,28 @@ export function unwatchGc(node: TreeNode): void {
 }
 
 /**
- * After an abort, reports every child of `parent` still pending `graceMs` later. Returns a
- * function that cancels the check (call it when the scope closes).
+ * After an abort, reports every child of `parent` still pending `graceMs` later (`Infinity`:
+ * never). Returns a function that cancels the check (call it when the scope closes).
  */
 export function watchIgnoredAbort(parent: TreeNode, graceMs: number): () => void {
   if (!leakChannel.hasSubscribers) return () => {};
-  const c = clock();
-  const handle = c.setTimeout(() => {
-    for (const child of parent.children) {
-      if (child.state === 'pending' || child.state === 'running') {
-        publishLeak({
-          kind: 'abort-ignored',
-          id: child.id,
-          name: child.name,
-          path: child.path,
-          graceMs,
-        });
+  // Unref'd: a late report must not keep the process alive.
+  const timer = startTimer(
+    graceMs,
+    () => {
+      for (const child of parent.children) {
+        if (child.state === 'pending' || child.state === 'running') {
+          publishLeak({
+            kind: 'abort-ignored',
+            id: child.id,
+            name: child.name,
+            path: child.path,
+            graceMs,
+          });
+        }
       }
-    }
-  }, graceMs);
-  // A late report must not keep the process alive.
-  (handle as { unref?: () => void }).unref?.();
-  return () => c.clearTimeout(handle);
+    },
+    true,
+  );
+  return () => timer.cancel();
 }

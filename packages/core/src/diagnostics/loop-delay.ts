@@ -74,19 +74,26 @@ export class LoopDelayMonitor {
    * `resolution` ms), so the interval is taken off, leaving the delay itself.
    */
   snapshot(): LoopDelay {
-    const raw = summarize(this.#histogram, 1e-6);
-    if (raw.count === 0) return raw;
-    const late = (ms: number) => Math.max(0, ms - this.#resolution);
-    return {
-      count: raw.count,
-      p50: late(raw.p50),
-      p99: late(raw.p99),
-      max: late(raw.max),
-      mean: late(raw.mean),
-    };
+    return netOfInterval(summarize(this.#histogram, 1e-6), this.#resolution);
   }
 
   reset(): void {
     this.#histogram.reset();
   }
+}
+
+/**
+ * Node's histogram records the whole time between two sampling timers (an idle loop reads
+ * about `resolution` ms); taking the interval off leaves how late the timer fired.
+ */
+export function netOfInterval(raw: LoopDelay, resolution: number): LoopDelay {
+  if (raw.count === 0) return raw;
+  const late = (ms: number) => Math.max(0, ms - resolution);
+  return {
+    count: raw.count,
+    p50: late(raw.p50),
+    p99: late(raw.p99),
+    max: late(raw.max),
+    mean: late(raw.mean),
+  };
 }

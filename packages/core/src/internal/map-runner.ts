@@ -8,6 +8,7 @@
  */
 
 import { type Deferred, deferred } from '@tandem/workers/internal';
+import { Input } from './map-input.js';
 import type { ScopeImpl } from './scope-impl.js';
 
 export type MapOrder = 'input' | 'completion';
@@ -17,8 +18,6 @@ interface Slot<R> {
   done: boolean;
   value?: R;
 }
-
-type Source<I> = Iterator<I> | AsyncIterator<I>;
 
 /** The items held by one `map()` run and the order in which they leave. */
 class Held<R> {
@@ -73,15 +72,20 @@ export async function* runMap<I, R>(
   // Opened on the first `next()`, under the scope running then: an iterator that is never
   // consumed leaves nothing behind.
   const s = openScope();
-  const source: Source<I> =
-    Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
+  let input: Input<I>;
+  try {
+    input = new Input(items, s.signal);
+  } catch (error) {
+    await s.join();
+    s.exit({ ok: true, value: undefined });
+    throw error;
+  }
   const held = new Held<Awaited<R>>(order);
   let wake: Deferred<void> | undefined;
   const poke = () => wake?.resolve();
   s.signal.addEventListener('abort', poke, { once: true });
-  let exhausted = false;
   let nextIndex = 0;
-  let finished = false;
+  let completed = false;
 
   const start = (item: I) => {
     const slot = held.add(nextIndex++);
@@ -94,30 +98,43 @@ export async function* runMap<I, R>(
 
   try {
     while (!s.signal.aborted) {
-      while (!exhausted && held.size < concurrency && !s.signal.aborted) {
-        const next = await source.next();
-        if (next.done) exhausted = true;
-        else start(next.value);
+      while (!input.exhausted && held.size < concurrency && !s.signal.aborted) {
+        const next = await input.next();
+        if (next !== undefined && !s.signal.aborted) start(next.value);
       }
       const slot = held.take();
       if (slot) yield slot.value as Awaited<R>;
-      else if (exhausted && held.size === 0) break;
+      else if (input.exhausted && held.size === 0) break;
       else if (!s.signal.aborted) {
         wake = deferred();
         await wake.promise;
       }
     }
-    finished = true;
+    completed = !s.signal.aborted;
   } finally {
     s.signal.removeEventListener('abort', poke);
-    // The consumer stopped early (break, throw): cancel what is left and close the source.
-    if (!finished) {
-      s.cancel();
-      await source.return?.();
-    }
-    await s.join();
-    // Throws the first failure (one raised while cleaning up after a `break` too) or the
-    // outside cancel; a clean end or a `break` returns.
-    s.exit({ ok: true, value: undefined });
+    await finish(s, input, completed);
   }
+}
+
+/**
+ * Every way out that leaves work behind (break, throw, a failed item, an outside cancel, an
+ * input that threw) cancels the items in flight and closes the input, once; then waits for
+ * the items. Throws the first failure (one raised while cleaning up after a `break` too), the
+ * outside cancel, or else what the input's `return()` threw; a clean end or a `break` returns.
+ */
+async function finish(s: ScopeImpl, input: Input<unknown>, completed: boolean): Promise<void> {
+  if (!completed) {
+    if (s.signal.aborted) s.stoppedByAbort();
+    else s.cancel();
+  }
+  let closeFailure: { readonly error: unknown } | undefined;
+  try {
+    await input.close();
+  } catch (error) {
+    closeFailure = { error };
+  }
+  await s.join();
+  s.exit({ ok: true, value: undefined });
+  if (closeFailure) throw closeFailure.error;
 }

@@ -6,11 +6,20 @@
  * @module
  */
 
-import { type Clock, clock } from '@tandem/workers';
-import { type Deferred, deferred } from '@tandem/workers/internal';
+import { clock } from '@tandem/workers';
+import {
+  checkFunction,
+  checkNumber,
+  type Deferred,
+  deferred,
+  startTimer,
+  type Timer,
+} from '@tandem/workers/internal';
 import { watchIgnoredAbort } from '../diagnostics/leak-detector.js';
 import { CancelledError, ScopeClosedError, TaskGroupError, TimeoutError } from '../errors.js';
 import { Canceller, isCancellation } from './canceller.js';
+import { checkName } from './check-name.js';
+import { readOptions } from './read-options.js';
 import { type Task, TaskImpl, type TaskOutcome } from './task.js';
 import { storage, type TaskKind, TreeNode } from './task-tree.js';
 
@@ -36,7 +45,7 @@ export interface ScopeInit {
 /** Options of `spawn()`. */
 export interface SpawnOptions {
   /** Shown in `tasks()` and in paths; defaults to the function's name or `task-<id>`. */
-  readonly name?: string;
+  readonly name?: string | undefined;
 }
 
 type BodyOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false };
@@ -56,7 +65,7 @@ export class ScopeImpl extends TreeNode {
   #idle: Deferred<void> | undefined;
   #ownDeadline: number | undefined;
   #expiredAt: number | undefined;
-  #timer: { clock: Clock; handle: ReturnType<Clock['setTimeout']> } | undefined;
+  #timer: Timer | undefined;
   #stopGraceWatch: (() => void) | undefined;
 
   constructor(init: ScopeInit) {
@@ -90,13 +99,15 @@ export class ScopeImpl extends TreeNode {
     return this.#expiredAt !== undefined;
   }
 
-  spawn<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options: SpawnOptions = {}): Task<T> {
+  spawn<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: SpawnOptions): Task<T> {
+    checkFunction('fn', fn);
+    const name = checkName('options.name', readOptions('options', options).name);
     if (this.#closed) throw new ScopeClosedError(this.path, 'closed');
     if (this.signal.aborted) {
       throw new ScopeClosedError(this.path, 'aborting', { cause: this.signal.reason });
     }
     this.#pending++;
-    return new TaskImpl('task', options.name, this, this, fn);
+    return new TaskImpl('task', name, this, this, fn);
   }
 
   cancel(reason: unknown = new CancelledError(`Scope "${this.path}" was cancelled.`)): void {
@@ -104,11 +115,12 @@ export class ScopeImpl extends TreeNode {
   }
 
   reschedule(deadline: number | undefined): void {
+    if (deadline !== undefined) checkNumber('deadline', deadline, -Infinity, true);
     if (this.#closed) throw new ScopeClosedError(this.path, 'closed');
     if (this.signal.aborted) {
       throw new ScopeClosedError(this.path, 'aborting', { cause: this.signal.reason });
     }
-    this.#ownDeadline = deadline;
+    this.#ownDeadline = deadline === Number.POSITIVE_INFINITY ? undefined : deadline;
     rearm(this);
   }
 
@@ -135,6 +147,15 @@ export class ScopeImpl extends TreeNode {
     }
     await this.join();
     return this.exit(outcome);
+  }
+
+  /**
+   * For work driven from outside `run()` (map's loop): it stopped because this scope aborted,
+   * so `exit()` reports the abort as `run()` does for an interrupted body (an outside cancel
+   * rejects with its reason) even when no child was running to observe it.
+   */
+  stoppedByAbort(): void {
+    if (this.signal.aborted) this.#sawCancel = true;
   }
 
   /** Waits until no child is pending, then closes the scope to new children. */
@@ -217,14 +238,14 @@ export class ScopeImpl extends TreeNode {
     const inherited = this.#linked ? this.parent?.deadline : undefined;
     // With the same deadline only the outer scope expires (and raises), as in asyncio.
     if (inherited !== undefined && inherited <= own) return;
-    const c = clock();
-    const delay = own - c.now();
+    const delay = own - clock().now();
+    // startTimer: a deadline weeks away must not fire after 1 ms (Node's setTimeout would).
     if (delay <= 0) this.#expire(own);
-    else this.#timer = { clock: c, handle: c.setTimeout(() => this.#expire(own), delay) };
+    else this.#timer = startTimer(delay, () => this.#expire(own));
   }
 
   #disarm(): void {
-    if (this.#timer) this.#timer.clock.clearTimeout(this.#timer.handle);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 
