@@ -4,23 +4,18 @@
  *
  * @module
  */
-import { PoolClosedError, Service } from '@tandem/workers';
+import { PoolClosedError, Service, type ServiceStartOptions } from '@tandem/workers';
 import { checkDuration, checkSignal } from '@tandem/workers/internal';
+import { linkSignals } from './internal/link-signals.js';
 import { readOptions } from './internal/read-options.js';
-
-/** Options of `engine.service()`. */
-export interface ServiceStartOptions {
-  /** Abandons the start: it rejects with `signal.reason`. */
-  signal?: AbortSignal;
-  /** Ms the service may take to start, as for `Engine.start`. Default 30 000. */
-  startTimeout?: number;
-}
 
 export class EngineServices {
   readonly #open = new Set<Service<object>>();
   /** Starts under way: `close()` waits for them, then closes what they started. */
   readonly #starting = new Set<Promise<unknown>>();
   readonly #closing: () => boolean;
+  /** Aborts the starts under way when the engine closes. */
+  readonly #stop = new AbortController();
 
   /** @param closing tells whether the engine's close has begun. */
   constructor(closing: () => boolean) {
@@ -47,10 +42,13 @@ export class EngineServices {
     checkDuration('options.startTimeout', startTimeout);
     signal?.throwIfAborted();
     if (this.#closing()) throw new PoolClosedError();
+    // The engine's close abandons a start under way, as the caller's signal does.
+    const link = linkSignals(signal, this.#stop.signal);
     // Adopted as soon as it is up, before anyone else hears of it, so that close() sees it.
-    // TODO(issue 7): pass { signal, startTimeout } on to Service.start once it takes them;
-    // until then a start is bounded by neither once under way.
-    const starting = Service.start<Api>(module).then((service) => {
+    const starting = Service.start<Api>(module, {
+      signal: link.signal,
+      ...(startTimeout !== undefined && { startTimeout }),
+    }).then((service) => {
       this.#adopt(service as Service<object>);
       return service;
     });
@@ -58,8 +56,14 @@ export class EngineServices {
     let service: Service<Api>;
     try {
       service = await starting;
+    } catch (error) {
+      if (this.#stop.signal.aborted && error === this.#stop.signal.reason) {
+        throw new PoolClosedError();
+      }
+      throw error;
     } finally {
       this.#starting.delete(starting);
+      link.unlink();
     }
     if (this.#closing()) {
       await service.close();
@@ -70,15 +74,14 @@ export class EngineServices {
 
   /** Closes every service, once the starts under way have finished. */
   async close(): Promise<void> {
+    this.#stop.abort(new PoolClosedError());
     await Promise.allSettled([...this.#starting]);
     await Promise.all([...this.#open].map((service) => service.close()));
   }
 
   #adopt(service: Service<object>): void {
     this.#open.add(service);
-    // Service does not report its own end yet: learn of a close through its close(). It
-    // leaves the set once its worker has ended, so that close() never misses one.
-    const close = service.close.bind(service);
-    service.close = () => close().finally(() => this.#open.delete(service));
+    // It leaves the set once its worker has ended (closed by anyone, or crashed).
+    void service.closed.then(() => this.#open.delete(service));
   }
 }

@@ -9,6 +9,7 @@ import {
   type PoolStats,
   type RunOptions,
   type Service,
+  type ServiceStartOptions,
   type TaskInput,
   type TaskModule,
   type TaskResult,
@@ -30,7 +31,7 @@ import {
   type ResolvedEngineOptions,
   resolveEngineOptions,
 } from './engine-options.js';
-import { EngineServices, type ServiceStartOptions } from './engine-services.js';
+import { EngineServices } from './engine-services.js';
 import { CancelledError } from './errors.js';
 import { linkSignals } from './internal/link-signals.js';
 import { readOptions } from './internal/read-options.js';
@@ -38,7 +39,6 @@ import { type Scope, type ScopeOptions, scope } from './scope.js';
 import { onShutdownSignals, type ShutdownSignal } from './shutdown-signals.js';
 
 export type { EngineOptions } from './engine-options.js';
-export type { ServiceStartOptions } from './engine-services.js';
 
 /**
  * What `engine.stats()` returns. Every option in force is printed, defaults included: the

@@ -12,6 +12,7 @@ export type {
   PoolStats,
   RunOptions,
   ServiceApi,
+  ServiceStartOptions,
   StrayErrorEvent,
   TaskContext,
   TaskInput,

@@ -47,7 +47,7 @@ export { WorkerPool } from './pool.js';
 export type { ResolvedPoolOptions, WorkerPoolOptions } from './pool-options.js';
 export { defaultThreads } from './pool-options.js';
 export type { LatencySummary, PoolStats } from './pool-stats.js';
-export type { CallOptions, MethodName, ServiceApi } from './service.js';
+export type { CallOptions, MethodName, ServiceApi, ServiceStartOptions } from './service.js';
 export { Service } from './service.js';
 export type { StrayErrorEvent } from './stray-errors.js';
 export { STRAY_ERROR_CHANNEL } from './stray-errors.js';
