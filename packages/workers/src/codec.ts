@@ -117,7 +117,9 @@ function serialize(thrown: unknown, seen: Set<unknown>, depth: number): Serializ
     code: cloneable(code) ? code : undefined,
     props: {},
   };
-  if (attempt(() => thrown instanceof TandemError)) out.tandem = true;
+  // The brand, not `instanceof`: a worker that loads its task module through a loader (tsx)
+  // can hold a second copy of this package, whose errors are just as much Tandem's own.
+  if (attempt(() => TandemError.isTandemError(thrown))) out.tandem = true;
   if (attempt(() => 'cause' in thrown)) {
     const cause = tryRead(thrown, 'cause');
     if (cause.ok) out.cause = serialize(cause.value, seen, depth + 1);

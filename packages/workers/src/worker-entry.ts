@@ -132,6 +132,8 @@ class WorkerContext implements TaskContext {
   readonly slot: number;
   readonly name: string;
   #crashed: Deferred<never> | undefined;
+  /** The envelope the task failed with when its own code threw outside it. */
+  crashReason: Envelope | undefined;
   readonly #stateIndex: number;
   #controller: AbortController | undefined;
   #finished = false;
@@ -209,7 +211,8 @@ class WorkerContext implements TaskContext {
 
   crash(error: unknown): void {
     this.#crashed ??= deferred<never>();
-    this.#crashed.reject(failure(error, 'crashed'));
+    this.crashReason ??= failure(error, 'crashed');
+    this.#crashed.reject(this.crashReason);
   }
 
   #cancelledState(): number | undefined {
@@ -251,7 +254,7 @@ export default async function handle(message: TaskMessage): Promise<unknown> {
     return result;
   } catch (error) {
     Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
-    throw isCrash(error) ? error : failure(error);
+    throw error === context.crashReason ? error : failure(error);
   } finally {
     running[slot] = undefined;
   }
@@ -281,14 +284,6 @@ function runOne(task: TaskMap[string], input: unknown, context: WorkerContext): 
       context.finish();
       throw error;
     },
-  );
-}
-
-function isCrash(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { [ENVELOPE_KEY]?: unknown })[ENVELOPE_KEY] === 'crashed'
   );
 }
 
