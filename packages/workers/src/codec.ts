@@ -25,8 +25,8 @@ export type SerializedError =
       stack: string | undefined;
       code: unknown;
       /**
-       * Set when the thrown value was an instance of Tandem's own error classes (of the copy
-       * of `@tandem/workers` that serialized it): only then is it rebuilt as that class.
+       * Set when the thrown value was one of Tandem's own errors (it carries the brand that
+       * `TandemError.isTandemError` checks): only then is it rebuilt as that class.
        */
       tandem?: true;
       cause?: SerializedError;
