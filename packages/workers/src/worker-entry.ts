@@ -57,10 +57,13 @@ watchStrayErrors();
 blameExits();
 
 // Held in an object: a task map with a task named `then` must not be taken for a thenable.
-const loading: Promise<{ tasks: TaskMap } | Envelope> = loadTasks(tasksUrl).then((loaded) => {
+const loading: Promise<{ tasks: TaskMap } | Envelope> = loadTasks(tasksUrl).then((result) => {
+  loaded = result;
   control.postMessage([ToLoop.loaded, -1, 0, undefined]);
-  return loaded;
+  return result;
 });
+/** The module once loaded: tasks after the first skip the await (a microtask each). */
+let loaded: { tasks: TaskMap } | Envelope | undefined;
 
 async function loadTasks(url: string): Promise<{ tasks: TaskMap } | Envelope> {
   try {
@@ -224,8 +227,8 @@ class WorkerContext implements TaskContext {
 /** Piscina's handler: one call per task message. */
 export default async function handle(message: TaskMessage): Promise<unknown> {
   const [id, slot, name, input, mode] = message;
-  const loaded = await loading;
-  if (mode & Mode.describe) return describe(loaded);
+  const module = loaded ?? (await loading);
+  if (mode & Mode.describe) return describe(module);
   const index = slot * SLOT_WIDTH;
   if (
     Atomics.compareExchange(states, index, SlotState.pending, SlotState.running) !==
@@ -235,11 +238,11 @@ export default async function handle(message: TaskMessage): Promise<unknown> {
   }
   Atomics.store(states, index + 1, threadId);
   if (mode & Mode.reportStart) control.postMessage([ToLoop.started, slot, id]);
-  if (ENVELOPE_KEY in loaded) {
+  if (ENVELOPE_KEY in module) {
     Atomics.store(states, index, SlotState.done);
-    throw loaded;
+    throw module;
   }
-  const task = loaded.tasks[name]!;
+  const task = module.tasks[name]!;
   const context = new WorkerContext(id, slot, name);
   running[slot] = context;
   try {
