@@ -114,7 +114,7 @@ function judge(which: Which, kinds: Work[], errors: Error[], outcome: Outcome): 
 
 const combinatorProperty: FuzzProperty = {
   name: 'all / allSettled / race / any: settle by their contract, and join every piece of work first',
-  runs: 120,
+  runs: 100,
   property: fc.asyncProperty(
     fc.constantFrom<Which>('all', 'allSettled', 'race', 'any'),
     fc.array(work, { maxLength: 5 }),
@@ -125,7 +125,9 @@ const combinatorProperty: FuzzProperty = {
       const enclosing = await settleWithin(
         scope(async (s) => {
           const call = watch(() => combinators[which](fns));
-          let outcome = await call.wait(200);
+          // All work but `hang` ends within a few turns of the loop: pending after them, it hangs.
+          await turns(5);
+          let outcome = call.current ?? (await call.wait(1));
           if (kinds.includes('notAFunction')) {
             verdict.expect(
               outcome.status === 'rejected' && isEngineError(outcome.reason, ...VALIDATION),
@@ -178,7 +180,7 @@ type Consume = { how: 'all' } | { how: 'break'; after: number } | { how: 'cancel
 
 const mapProperty: FuzzProperty = {
   name: 'map(items, fn): closes its input iterator and joins its work however the iteration ends',
-  runs: 120,
+  runs: 100,
   property: fc.asyncProperty(
     fc.array(fc.constantFrom<Work>('value', 'value', 'rejects', 'throws', 'hang'), {
       maxLength: 6,
@@ -223,7 +225,8 @@ const mapProperty: FuzzProperty = {
         return seen;
       };
       const run = watch(iterate);
-      let outcome = await run.wait(300);
+      await turns(10);
+      let outcome = run.current ?? (await run.wait(1));
       if (outcome.status === 'unsettled') {
         // Hanging work keeps it open: cancel from outside.
         controller.abort(new Error('cancelled from outside'));
@@ -261,7 +264,7 @@ type RetryValues = Partial<Record<(typeof RETRY_KEYS)[number], OptionValue>>;
 
 const retryProperty: FuzzProperty = {
   name: 'retry(fn, options): options checked; succeeds, exhausts with RetryError, or ends with the scope',
-  runs: 80,
+  runs: 40,
   property: fc.asyncProperty(
     fc.record(
       {

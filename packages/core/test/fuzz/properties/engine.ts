@@ -107,7 +107,7 @@ const signalsValue = {
 
 const startProperty: FuzzProperty = {
   name: 'Engine.start/close options: invalid refused leaving no thread, valid honoured, close keeps its word',
-  runs: 10,
+  runs: 6,
   property: fc.asyncProperty(poolStartCase, engineExtras, closeCase, async (c, extras, close) => {
     const verdict = new Verdict();
     const baseline = osThreads();
@@ -190,7 +190,7 @@ const limit = fc.option(fc.constantFrom(10, 60_000, 2 ** 31, Number.POSITIVE_INF
 
 const scopedProperty: FuzzProperty = {
   name: 'engine.run / map in a scope: the scope cancel and deadline, the own signal and both limits all hold',
-  runs: 20,
+  runs: 12,
   property: fc.asyncProperty(
     fc.constantFrom('run', 'map'),
     fc.constantFrom('none', 'own'),
@@ -276,7 +276,7 @@ const scopedProperty: FuzzProperty = {
 
 const contextProperty: FuzzProperty = {
   name: "callbacks (onProgress of run and map) run in the caller's async context",
-  runs: 10,
+  runs: 6,
   property: fc.asyncProperty(
     fc.constantFrom('run', 'map'),
     fc.integer({ min: 1, max: 3 }),
@@ -324,7 +324,7 @@ const REAL = ['echo', 'later', 'fail'];
 
 const serviceCalls: FuzzProperty = {
   name: 'service calls: hostile arguments and method names settle, coded, and the service lives on',
-  runs: 40,
+  runs: 30,
   property: fc.asyncProperty(
     recipe,
     fc.constantFrom(...METHODS),

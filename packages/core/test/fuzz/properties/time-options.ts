@@ -163,7 +163,7 @@ async function inScope(
 
 const sleepProperty: FuzzProperty = {
   name: 'sleep(ms, options): refused, resolved, or pending until the enclosing scope is cancelled',
-  runs: 60,
+  runs: 40,
   property: fc.asyncProperty(duration, signal, container, async (ms, sig, kind) => {
     const verdict = new Verdict();
     const controllers: AbortController[] = [];
@@ -196,7 +196,7 @@ const sleepProperty: FuzzProperty = {
 
 const timeoutProperty: FuzzProperty = {
   name: 'timeout / moveOnAfter(ms, fn, options): expire when due, never early, end with the enclosing scope',
-  runs: 60,
+  runs: 40,
   property: fc.asyncProperty(
     fc.constantFrom('timeout', 'moveOnAfter'),
     duration,
@@ -256,7 +256,7 @@ const SCOPE_KEYS = ['timeout', 'deadline', 'abortGrace'] as const;
 
 const scopeProperty: FuzzProperty = {
   name: 'scope(options, body): refused, expired when due, or ended by the enclosing scope; errors coded',
-  runs: 60,
+  runs: 40,
   property: fc.asyncProperty(
     fc.record(
       { timeout: duration, deadline: duration, abortGrace: duration },

@@ -87,7 +87,7 @@ const RUN_KEYS = ['signal', 'timeout', 'deadline', 'transfer', 'onProgress'] as 
 
 const run: FuzzProperty = {
   name: 'run() options: invalid ones refused up front, valid ones honoured, every call settles',
-  runs: 80,
+  runs: 50,
   property: fc.asyncProperty(optionsOf(RUN_KEYS), container, (values, kind) =>
     poolCase(async (pool, verdict) => {
       const runs = counter();
@@ -219,7 +219,7 @@ const MAP_KEYS = ['batch', 'settle', 'signal', 'deadline', 'onProgress'] as cons
 
 const map: FuzzProperty = {
   name: 'map() options and inputs: invalid ones refused, valid ones honoured, nothing left running',
-  runs: 50,
+  runs: 30,
   property: fc.asyncProperty(optionsOf(MAP_KEYS), inputs, (values, given) =>
     poolCase(async (pool, verdict) => {
       const runs = counter(3);

@@ -6,7 +6,7 @@ import { mapBatched } from '@tandem/workers/internal';
 import fc from 'fast-check';
 import { recipe } from '../support/arbitraries.ts';
 import { attempt, type Outcome } from '../support/bound.ts';
-import { describe, isEngineError, show, type Verdict } from '../support/judge.ts';
+import { describe, describeSettled, isEngineError, show, type Verdict } from '../support/judge.ts';
 import { counter, destroySharedPool, poolCase } from '../support/pool-case.ts';
 import type { FuzzProperty } from '../support/property.ts';
 import { build, cloneOf, closeOpened, opened, type Recipe } from '../support/recipes.ts';
@@ -34,7 +34,7 @@ function judgeEcho(verdict: Verdict, r: Recipe, outcome: Outcome, runs: number):
 
 const run: FuzzProperty = {
   name: 'hostile inputs: run() settles, echoes what clones, refuses the rest with UNCLONEABLE_INPUT',
-  runs: 60,
+  runs: 40,
   property: fc.asyncProperty(recipe, fc.boolean(), (r, transfer) =>
     poolCase(async (pool, verdict) => {
       const open = opened();
@@ -56,7 +56,7 @@ const run: FuzzProperty = {
 
 const map: FuzzProperty = {
   name: 'hostile inputs: map() settles per item, with the failing index, and runs each item at most once',
-  runs: 30,
+  runs: 20,
   property: fc.asyncProperty(
     fc.array(recipe, { minLength: 1, maxLength: 5 }),
     fc.boolean(),
@@ -127,12 +127,12 @@ export function judgeMap(
       } else if (ref.ok) {
         verdict.expect(
           got?.status === 'fulfilled' && isDeepStrictEqual(got.value, ref.value),
-          () => `a good item ${index} settled as ${describe(got)}`,
+          () => `a good item ${index} ${describeSettled(got)}`,
         );
       } else {
         verdict.expect(
           got?.status === 'rejected' && itemFailed(got.reason),
-          () => `a bad item ${index} settled as ${describe(got)}, not ${code}`,
+          () => `a bad item ${index} ${describeSettled(got)}, not ${code}`,
         );
       }
     });

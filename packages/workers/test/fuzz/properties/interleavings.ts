@@ -357,7 +357,7 @@ function acceptable(
 
 const interleavings: FuzzProperty = {
   name: 'interleavings of run/abort/close/destroy/crash: every call settles as it should, the pool ends idle',
-  runs: 8,
+  runs: 6,
   property: fc.asyncProperty(poolOptions, commands, async (options, cmds) => {
     const pool: Pool = await WorkerPool.start<PlainTasks>({
       tasks: plainTasks,

@@ -24,7 +24,7 @@ import {
 
 const start: FuzzProperty = {
   name: 'WorkerPool.start/close options: invalid refused leaving no thread, valid honoured, close keeps its word',
-  runs: 12,
+  runs: 8,
   property: fc.asyncProperty(poolStartCase, closeCase, async (c, close) => {
     const verdict = new Verdict();
     const baseline = osThreads();

@@ -47,10 +47,11 @@ function judgeResult(verdict: Verdict, r: Recipe, outcome: Awaited<ReturnType<ty
 
 const run: FuzzProperty = {
   name: 'results: run() settles, returns what clones, fails the rest with UNCLONEABLE_RESULT, runs once',
-  runs: 50,
+  runs: 30,
   property: fc.asyncProperty(
     result,
-    fc.boolean().chain((b) => (b ? fc.boolean() : fc.constant(false))),
+    // One case in eight ends its worker: each replacement boots tsx again (a second).
+    fc.integer({ min: 0, max: 7 }).map((n) => n === 0),
     (r, exitAfter) =>
       poolCase(async (pool, verdict) => {
         const runs = counter();
@@ -76,7 +77,7 @@ const run: FuzzProperty = {
 
 const map: FuzzProperty = {
   name: 'results: map() gives each item its own outcome (settle) or the failing index, runs each once',
-  runs: 30,
+  runs: 20,
   property: fc.asyncProperty(
     fc.array(result, { minLength: 1, maxLength: 5 }),
     fc.boolean(),
@@ -109,7 +110,7 @@ const map: FuzzProperty = {
 
 const progress: FuzzProperty = {
   name: 'progress values: the task settles; onProgress gets what clones, an uncloneable value fails the task',
-  runs: 40,
+  runs: 25,
   property: fc.asyncProperty(result, (r) =>
     poolCase(async (pool, verdict) => {
       const runs = counter();

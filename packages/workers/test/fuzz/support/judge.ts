@@ -22,6 +22,14 @@ export function describe(value: unknown): string {
   }
 }
 
+/** A settled result (`{ status, value | reason }`) on one line. */
+export function describeSettled(result: unknown): string {
+  const r = result as { status?: unknown; value?: unknown; reason?: unknown } | undefined;
+  if (r?.status === 'fulfilled') return `fulfilled with ${describe(r.value)}`;
+  if (r?.status === 'rejected') return `rejected with ${describe(r.reason)}`;
+  return describe(result);
+}
+
 /** The `code` of an error, if it has a string one (reading it may throw: then undefined). */
 export function codeOf(reason: unknown): string | undefined {
   try {

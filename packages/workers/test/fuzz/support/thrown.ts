@@ -94,22 +94,29 @@ export function buildThrown(recipe: ThrownRecipe): unknown {
 
 function buildError(recipe: ErrorRecipe): Error {
   const error = newError(recipe);
-  if (recipe.name !== undefined) error.name = recipe.name;
+  // Defined, not assigned: a DOMException's `name` and `code` are getters without setters.
+  const own = (key: string, value: unknown) =>
+    Object.defineProperty(error, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  if (recipe.name !== undefined) own('name', recipe.name);
   if (recipe.code !== undefined) {
     const { code } = recipe;
-    (error as { code?: unknown }).code =
-      code.k === 'value' ? code.v : code.k === 'symbol' ? Symbol('code') : () => 'code';
+    own('code', code.k === 'value' ? code.v : code.k === 'symbol' ? Symbol('code') : () => 'code');
   }
   for (const [key, prop] of recipe.props) defineProp(error, key, prop);
   if (recipe.cause === 'self') {
-    error.cause = error;
+    own('cause', error);
   } else if (recipe.cause === 'loop') {
-    error.cause = Object.assign(new Error('the cause whose cause is its effect'), { cause: error });
+    own('cause', Object.assign(new Error('the cause whose cause is its effect'), { cause: error }));
   } else if (recipe.cause !== undefined) {
-    error.cause = buildThrown(recipe.cause);
+    own('cause', buildThrown(recipe.cause));
   }
   if (recipe.errors !== undefined && recipe.cls !== 'AggregateError') {
-    (error as { errors?: unknown }).errors = recipe.errors.map(buildThrown);
+    own('errors', recipe.errors.map(buildThrown));
   }
   return error;
 }
