@@ -28,6 +28,7 @@ import {
   Verdict,
 } from '../../../../workers/test/fuzz/support/judge.ts';
 import type { FuzzProperty } from '../../../../workers/test/fuzz/support/property.ts';
+import { loopBound } from '../../../../workers/test/fuzz/support/settings.ts';
 
 type Work = 'value' | 'rejects' | 'throws' | 'hang' | 'notAFunction';
 const work = fc.constantFrom<Work>(
@@ -138,7 +139,7 @@ const combinatorProperty: FuzzProperty = {
           if (outcome.status === 'unsettled') {
             // Only hanging work can keep it open: the enclosing scope's cancel ends it.
             s.cancel(cancel);
-            outcome = await call.wait();
+            outcome = await call.wait(loopBound);
             verdict.expect(
               kinds.includes('hang') && outcome.status === 'rejected' && outcome.reason === cancel,
               () =>
@@ -164,6 +165,7 @@ const combinatorProperty: FuzzProperty = {
             () => `${which} settled while work ${loose.join(', ')} still ran`,
           );
         }),
+        3 * loopBound,
       );
       verdict.expect(
         enclosing.status === 'fulfilled',
@@ -230,7 +232,7 @@ const mapProperty: FuzzProperty = {
       if (outcome.status === 'unsettled') {
         // Hanging work keeps it open: cancel from outside.
         controller.abort(new Error('cancelled from outside'));
-        outcome = await run.wait();
+        outcome = await run.wait(loopBound);
       }
       if (!valid) {
         verdict.expect(
@@ -329,8 +331,9 @@ const retryProperty: FuzzProperty = {
           await pause(30);
           ended.early = call.current !== undefined;
           if (call.current === undefined) s.cancel(cancel);
-          ended.outcome = await call.wait();
+          ended.outcome = await call.wait(loopBound);
         }),
+        3 * loopBound,
       );
       const { outcome } = ended;
       verdict.expect(

@@ -28,7 +28,7 @@ import {
   Verdict,
 } from '../../../../workers/test/fuzz/support/judge.ts';
 import type { FuzzProperty } from '../../../../workers/test/fuzz/support/property.ts';
-import { bound } from '../../../../workers/test/fuzz/support/settings.ts';
+import { loopBound } from '../../../../workers/test/fuzz/support/settings.ts';
 
 /** A duration, mostly meaningful (edges included), sometimes hostile. */
 const duration = fc.oneof(
@@ -118,7 +118,8 @@ async function inScope(
     scope(async (outer) => {
       const call = watch(start);
       if (problems.length > 0) {
-        const outcome = await call.wait();
+        const outcome = await call.wait(loopBound);
+        if (outcome.status === 'unsettled') outer.cancel(cancel);
         verdict.expect(
           outcome.status === 'rejected' && isEngineError(outcome.reason, ...VALIDATION),
           () => `${what} (${problems.join(', ')}) ${show(outcome)}, not ${VALIDATION.join(' / ')}`,
@@ -126,7 +127,8 @@ async function inScope(
         return;
       }
       if (limit !== undefined && limit <= SHORT) {
-        const outcome = await call.wait();
+        const outcome = await call.wait(loopBound);
+        if (outcome.status === 'unsettled') outer.cancel(cancel);
         verdict.expect(settledEarly(outcome), () => `${what} ${show(outcome)}`);
         return;
       }
@@ -137,7 +139,7 @@ async function inScope(
         return;
       }
       outer.cancel(cancel);
-      const outcome = await call.wait();
+      const outcome = await call.wait(loopBound);
       verdict.expect(
         outcome.status === 'rejected' &&
           (outcome.reason === cancel || isEngineError(outcome.reason, 'ERR_TANDEM_CANCELLED')),
@@ -145,7 +147,7 @@ async function inScope(
           `${what}: still pending after ${WINDOW} ms, then the enclosing scope was cancelled, and it ${show(outcome)}`,
       );
     }),
-    3 * bound,
+    3 * loopBound,
   );
   // The enclosing scope joins its children: a call that ignores the cancel keeps it open.
   const closed = await enclosing;

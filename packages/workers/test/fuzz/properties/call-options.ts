@@ -92,7 +92,7 @@ const run: FuzzProperty = {
     poolCase(async (pool, verdict) => {
       const runs = counter();
       const options = buildOptions(values);
-      const signal = options.signal as AbortSignal | undefined;
+      const signal = options.signal instanceof AbortSignal ? options.signal : undefined;
       let settled = false;
       let lateProgress = 0;
       let progressCalls = 0;
@@ -111,11 +111,13 @@ const run: FuzzProperty = {
       settled = true;
       const n = Atomics.load(runs, 0);
 
+      // Absent or a string, the options are not read: only a passed object is judged.
+      const read = kind === 'object' || kind === 'proxy' || kind === 'frozen';
       const problems = [
-        !isSignal(values.signal) && 'signal is not an AbortSignal',
-        !isDuration(values.timeout) && 'timeout is not a duration',
-        !isDuration(values.deadline) && 'deadline is not a duration',
-        !isCallback(values.onProgress) && 'onProgress is not a function',
+        read && !isSignal(values.signal) && 'signal is not an AbortSignal',
+        read && !isDuration(values.timeout) && 'timeout is not a duration',
+        read && !isDuration(values.deadline) && 'deadline is not a duration',
+        read && !isCallback(values.onProgress) && 'onProgress is not a function',
         kind === 'null' && 'options is null',
       ].filter((p) => p !== false);
       if (kind === 'throwingGetter') {
@@ -237,7 +239,7 @@ const map: FuzzProperty = {
                 ? 5
                 : {};
       const options = buildOptions(values);
-      const signal = options.signal as AbortSignal | undefined;
+      const signal = options.signal instanceof AbortSignal ? options.signal : undefined;
       const outcome = await attempt(() =>
         mapBatched(pool, 'hold', passed as never, options as never),
       );

@@ -160,8 +160,18 @@ class Wait implements Cmd {
       // Until the last task starts in a worker (it may never: bounded).
       const last = r.tasks.at(-1);
       if (last === undefined) return;
-      const waiting = Atomics.waitAsync(r.cells, 2 * last.index + 1, 0, 200);
-      if (waiting.async) await waiting.value;
+      // waitAsync's own timeout does not keep the process alive: a timer does.
+      const waiting = Atomics.waitAsync(r.cells, 2 * last.index + 1, 0);
+      if (waiting.async) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          waiting.value,
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, 200);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
     }
   }
   toString() {

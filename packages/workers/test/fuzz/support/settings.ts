@@ -6,6 +6,7 @@
 //   FUZZ_SCALE=<number>    or: each property's default runs times this (default 1)
 //   FUZZ_TIME_LIMIT=<ms>   stops a property (runs and shrinking) after this long (default 8 s)
 //   FUZZ_BOUND=<ms>        how long any single call may take to settle (default 5 s)
+//   FUZZ_LOOP_BOUND=<ms>   the same for calls that involve no thread (default 1 s)
 
 const DEFAULT_SEED = 20_240_707;
 
@@ -35,3 +36,6 @@ export const timeLimit = numberFromEnv('FUZZ_TIME_LIMIT', 8_000);
  * the fuzz fixtures take microseconds, and the longest planned wait is a 300 ms grace.
  */
 export const bound = numberFromEnv('FUZZ_BOUND', 5_000);
+
+/** The bound for calls that stay on the event loop (no worker, no thread to start). */
+export const loopBound = numberFromEnv('FUZZ_LOOP_BOUND', 1_000);
