@@ -355,13 +355,12 @@ const retryProperty: FuzzProperty = {
       );
       const attempts = values.attempts?.k === 'number' ? values.attempts.v : 3;
       // With no jitter, a first backoff of a minute or more cannot have passed in 30 ms.
-      const delay = Math.min(
-        Number(v('initial') ?? 100),
-        Number(v('max') ?? Number.POSITIVE_INFINITY),
-      );
+      const num = (x: unknown, fallback: number) => (typeof x === 'number' ? x : fallback);
+      const delay = Math.min(num(v('initial'), 100), num(v('max'), Number.POSITIVE_INFINITY));
       if (
         failures > 0 &&
         attempts > 1 &&
+        !isEngineError(reason, ...VALIDATION) &&
         v('jitter') === 'none' &&
         delay >= 60_000 &&
         v('timeout') === undefined

@@ -72,13 +72,16 @@ function buildLimiterOptions(c: LimiterCase): Record<string, unknown> {
   return options;
 }
 
+// `null` may mean the default, as `undefined` does, or be refused: either is fine.
 const isInt = (v: OptionValue | undefined, min: number, inf = false) =>
   v === undefined ||
+  v.k === 'null' ||
   (v.k === 'number' &&
     v.v >= min &&
     (Number.isInteger(v.v) || (inf && v.v === Number.POSITIVE_INFINITY)));
 const isNum = (v: OptionValue | undefined, min: number, inf = false) =>
   v === undefined ||
+  v.k === 'null' ||
   (v.k === 'number' &&
     v.v >= min &&
     (Number.isFinite(v.v) || (inf && v.v === Number.POSITIVE_INFINITY)));
@@ -152,6 +155,12 @@ const program: FuzzProperty = {
     const verdict = new Verdict();
     const problems = limiterProblems(c);
     const made = await attempt(() => limiter(buildLimiterOptions(c) as never));
+    const nulls = [c.concurrency, c.maxKeys, c.aging, c.rate].some(
+      (v) => typeof v === 'object' && v.k === 'null',
+    );
+    if (nulls && made.status === 'rejected' && isEngineError(made.reason, ...VALIDATION)) {
+      return verdict.done();
+    }
     if (problems.length > 0) {
       verdict.expect(
         made.status === 'rejected' && isEngineError(made.reason, ...VALIDATION),
@@ -168,13 +177,12 @@ const program: FuzzProperty = {
       return verdict.done();
     }
     const l = (made as { value: ReturnType<typeof limiter> }).value;
-    const cap =
-      c.concurrency === undefined
-        ? Number.POSITIVE_INFINITY
-        : (buildOption(c.concurrency) as number);
+    const given = c.concurrency === undefined ? undefined : buildOption(c.concurrency);
+    const cap = typeof given === 'number' ? given : Number.POSITIVE_INFINITY;
     const calls: Call[] = [];
     const active = new Map<unknown, number>();
-    let paused = false;
+    // A run asked for while paused may start only after a resume (a later epoch).
+    const pause = { paused: false, epoch: 0 };
     const cancel = new Error('the enclosing scope was cancelled');
 
     const ended = settleWithin(
@@ -183,10 +191,11 @@ const program: FuzzProperty = {
           if (step.op === 'tick') await turns(1);
           else if (step.op === 'pause') {
             l.pause();
-            paused = true;
+            pause.paused = true;
           } else if (step.op === 'resume') {
             l.resume();
-            paused = false;
+            pause.paused = false;
+            pause.epoch++;
           } else if (step.op === 'abort' || step.op === 'release') {
             const call = calls[calls.length - 1 - (step.which % Math.max(1, calls.length))];
             if (call === undefined) continue;
@@ -196,7 +205,7 @@ const program: FuzzProperty = {
               call.controller.abort(call.reason);
             }
           } else {
-            calls.push(startRun(l, step, calls.length, active, cap, () => paused, verdict));
+            calls.push(startRun(l, step, calls.length, active, cap, pause, verdict));
           }
         }
         // Lets the grants of this tick happen, then ends every wait through the scope.
@@ -251,7 +260,7 @@ function startRun(
   index: number,
   active: Map<unknown, number>,
   cap: number,
-  isPaused: () => boolean,
+  pause: { paused: boolean; epoch: number },
   verdict: Verdict,
 ): Call {
   const controller = step.signal === 'none' ? undefined : new AbortController();
@@ -281,10 +290,15 @@ function startRun(
   if (step.key !== undefined) options.key = key;
   if (step.weight !== undefined) options.weight = weight;
   if (step.priority !== undefined) options.priority = buildOption(step.priority);
+  const askedWhilePaused = pause.paused;
+  const epoch = pause.epoch;
   call.watched = watch(() =>
     l.run(async (signal) => {
       call.granted = true;
-      verdict.expect(!isPaused(), `run #${index} was granted while the limiter was paused`);
+      verdict.expect(
+        !(askedWhilePaused && pause.epoch === epoch),
+        `run #${index} was asked for while the limiter was paused, and started before a resume`,
+      );
       const now = (active.get(key ?? '') ?? 0) + (typeof weight === 'number' ? weight : 1);
       verdict.expect(
         now <= cap,
@@ -293,7 +307,7 @@ function startRun(
       active.set(key ?? '', now);
       try {
         // Held until released, or until the signal the limiter hands it aborts.
-        await Promise.race([held, signal === undefined ? held : untilAborted(signal)]);
+        await untilReleasedOrAborted(held, signal);
       } finally {
         active.set(
           key ?? '',
@@ -306,10 +320,20 @@ function startRun(
   return call;
 }
 
-function untilAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+/** Waits for `held`, or rejects when `signal` aborts; leaves no listener behind either way. */
+function untilReleasedOrAborted(
+  held: Promise<void>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (signal === undefined) return held;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    held.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
   });
 }
 

@@ -74,11 +74,21 @@ function short(...limits: (OptionValue | undefined)[]) {
   return limits.some((v) => v?.k === 'number' && v.v < SHORT);
 }
 
-/** Judges a call that the model says is invalid: refused with a validation code. */
-function judgeRefused(verdict: Verdict, outcome: Outcome, why: string, accepted: boolean) {
+/**
+ * Judges a call that the model says is invalid: refused with a validation code, or (checks
+ * may come in any order) with the reason of a signal that was aborted before the call.
+ */
+function judgeRefused(
+  verdict: Verdict,
+  outcome: Outcome,
+  why: string,
+  signal: AbortSignal | undefined,
+) {
   const refused = outcome.status === 'rejected' && isEngineError(outcome.reason, ...VALIDATION);
+  const aborted =
+    signal?.aborted === true && outcome.status === 'rejected' && outcome.reason === signal.reason;
   verdict.expect(
-    refused || (accepted && outcome.status !== 'unsettled'),
+    refused || aborted,
     () => `${why}: the call ${show(outcome)}, not ${VALIDATION.join(' / ')}`,
   );
 }
@@ -127,7 +137,7 @@ const run: FuzzProperty = {
           () => `options with a throwing getter: the call ${show(outcome)}`,
         );
       } else if (problems.length > 0) {
-        judgeRefused(verdict, outcome, problems.join(', '), false);
+        judgeRefused(verdict, outcome, problems.join(', '), signal);
         verdict.expect(n === 0, `an invalid call ran its task ${n} times`);
       } else if (kind !== 'absent' && kind !== 'string') {
         judgeValidRun(verdict, values, signal, outcome, n);
@@ -260,7 +270,7 @@ const map: FuzzProperty = {
         `items ran ${JSON.stringify(counts)} times`,
       );
       if (problems.length > 0) {
-        judgeRefused(verdict, outcome, problems.join(', '), false);
+        judgeRefused(verdict, outcome, problems.join(', '), signal);
         verdict.expect(
           counts.every((c) => c === 0),
           `an invalid map ran items ${JSON.stringify(counts)} times`,
