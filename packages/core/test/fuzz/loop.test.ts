@@ -11,4 +11,5 @@ test('fuzz: sleep/timeout/scope options, channel and limiter programs, combinato
     property('channel'),
     property('limiter'),
     property('combinators'),
+    property('retry'),
   ]));

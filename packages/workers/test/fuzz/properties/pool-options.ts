@@ -5,19 +5,16 @@
 import { defaultThreads, WorkerPool } from '@tandem/workers';
 import fc from 'fast-check';
 import { attempt, settleWithin, turns } from '../support/bound.ts';
+import { type Closable, closeCase, judgeClose } from '../support/close-options.ts';
 import { takeStrays } from '../support/guard.ts';
 import { Verdict } from '../support/judge.ts';
+import { judgeThreadsBack, osThreads } from '../support/os-threads.ts';
 import { plainTasks } from '../support/plain-tasks.ts';
 import type { FuzzProperty } from '../support/property.ts';
 import {
   buildStart,
-  type Closable,
-  closeCase,
   expectedStats,
-  judgeClose,
   judgeStart,
-  judgeThreadsBack,
-  osThreads,
   poolStartCase,
   startProblems,
 } from '../support/start-options.ts';
