@@ -66,7 +66,12 @@ export function resolveEngineOptions(options: unknown): ResolvedEngineOptions {
   // The values the pool reads inside, read once here too: it then checks what it will use.
   const { tasks, resourceLimits, execArgv, signal } = pool;
   if (tasks instanceof URL) pool.tasks = readValue('options.tasks', () => new URL(tasks.href));
-  if (typeof resourceLimits === 'object' && resourceLimits !== null) {
+  // Copied only when it is a plain object: an array (or anything else) goes on to be refused.
+  if (
+    typeof resourceLimits === 'object' &&
+    resourceLimits !== null &&
+    !Array.isArray(resourceLimits)
+  ) {
     pool.resourceLimits = readOptions('options.resourceLimits', resourceLimits);
   }
   if (execArgv !== undefined) pool.execArgv = readArray('options.execArgv', execArgv) as string[];

@@ -27,8 +27,28 @@ try {
   // Only a real promise is awaited: a service object may have a method named `then`.
   const target = types.isPromise(built) ? await built : built;
   expose(target, nodeEndpoint(parentPort!) as Parameters<typeof expose>[1]);
-  parentPort!.postMessage({ [SERVICE_READY_KEY]: true } satisfies ServiceReady);
+  parentPort!.postMessage({
+    [SERVICE_READY_KEY]: true,
+    methods: methodNames(target),
+  } satisfies ServiceReady);
 } catch (cause) {
   const error = serializeError(new TaskModuleLoadError(moduleUrl, { cause }));
   parentPort!.postMessage({ [SERVICE_READY_KEY]: false, error } satisfies ServiceReady);
+}
+
+/** The callable names of the service object (own and inherited, up to `Object.prototype`). */
+function methodNames(target: unknown): string[] {
+  const names = new Set<string>();
+  for (
+    let object = target;
+    typeof object === 'object' && object !== null && object !== Object.prototype;
+    object = Object.getPrototypeOf(object)
+  ) {
+    for (const name of Object.getOwnPropertyNames(object)) {
+      if (name === 'constructor') continue;
+      const descriptor = Object.getOwnPropertyDescriptor(object, name);
+      if (typeof descriptor?.value === 'function') names.add(name);
+    }
+  }
+  return [...names];
 }

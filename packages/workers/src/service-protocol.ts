@@ -9,7 +9,7 @@ import type { SerializedError } from './codec.js';
 export const SERVICE_READY_KEY = '__tandemServiceReady';
 
 export type ServiceReady =
-  | { [SERVICE_READY_KEY]: true }
+  | { [SERVICE_READY_KEY]: true; methods: string[] }
   | { [SERVICE_READY_KEY]: false; error: SerializedError };
 
 export interface ServiceBootData {

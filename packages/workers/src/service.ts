@@ -110,6 +110,8 @@ export class Service<Api extends object> {
    */
   readonly closed: Promise<void>;
   readonly #worker: Worker;
+  /** The methods the service object had when it was built. */
+  readonly #known: Set<string>;
   readonly #remote: Record<string, (...args: unknown[]) => Promise<unknown>>;
   readonly #pending = new Set<Deferred<unknown>>();
   /** No more calls: closed, closing or crashed. */
@@ -141,18 +143,20 @@ export class Service<Api extends object> {
     useTandemErrorsInComlink();
     const workerData: ServiceBootData = { moduleUrl };
     const worker = new Worker(entryUrl, { workerData });
+    let methods: string[];
     try {
-      await ready(worker, moduleUrl, signal, startTimeout);
+      methods = await ready(worker, moduleUrl, signal, startTimeout);
     } catch (error) {
       await worker.terminate();
       throw error;
     }
-    return new Service<Api>(moduleUrl, worker);
+    return new Service<Api>(moduleUrl, worker, methods);
   }
 
-  private constructor(name: string, worker: Worker) {
+  private constructor(name: string, worker: Worker, methods: string[]) {
     this.name = name;
     this.#worker = worker;
+    this.#known = new Set(methods);
     this.#remote = wrap(nodeEndpoint(worker) as Parameters<typeof wrap>[0]) as never;
     this.api = this.#methods();
     const ended = deferred<void>();
@@ -208,6 +212,11 @@ export class Service<Api extends object> {
     }
     if (!Array.isArray(args)) {
       throw new InvalidArgumentError(`Expected args to be an array, got ${typeof args}`);
+    }
+    if (!this.#known.has(method)) {
+      throw new InvalidArgumentError(
+        `The service ${this.name} has no method "${method}". Its methods: ${[...this.#known].join(', ') || '(none)'}.`,
+      );
     }
     if (method === 'then') {
       // comlink answers `then` itself on its root proxy (so that it is not thenable).
@@ -279,14 +288,14 @@ function toModuleUrl(module: unknown): string {
   );
 }
 
-/** Resolves once the service is built; rejects (and the caller terminates) on any failure. */
+/** Resolves with the method names once the service is built; rejects (and the caller terminates) on any failure. */
 function ready(
   worker: Worker,
   moduleUrl: string,
   signal: AbortSignal | undefined,
   startTimeout: number,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+): Promise<string[]> {
+  return new Promise<string[]>((resolve, reject) => {
     const cleanup = () => {
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
       signal?.removeEventListener('abort', onAbort);
@@ -302,7 +311,7 @@ function ready(
       const ready = message as ServiceReady;
       if (!ready[SERVICE_READY_KEY]) return fail(deserializeError(ready.error));
       cleanup();
-      resolve();
+      resolve(ready.methods);
     };
     const crashed = (code: number | undefined, cause: unknown) =>
       new WorkerCrashedError('service start-up', code, { cause, next: 'closed' });

@@ -182,3 +182,12 @@ test('startTimeout defaults to 30 000 ms (23)', async (t) => {
   t.mock.timers.tick(1);
   await outcome;
 });
+
+test('a method the service does not have rejects with ERR_TANDEM_INVALID_ARGUMENT naming the methods', async (t) => {
+  const service = await start(t);
+  for (const method of ['nope', '', 'hasOwnProperty', 'isPrototypeOf']) {
+    await assert.rejects(service.call(method as never, [] as never), {
+      code: 'ERR_TANDEM_INVALID_ARGUMENT',
+    });
+  }
+});
