@@ -75,6 +75,7 @@ export function resolveEngineOptions(options: unknown): ResolvedEngineOptions {
     pool.resourceLimits = readOptions('options.resourceLimits', resourceLimits);
   }
   if (execArgv !== undefined) pool.execArgv = readArray('options.execArgv', execArgv) as string[];
-  checkSignal('options.signal', signal)?.throwIfAborted();
+  // An aborted signal is honoured by the pool, once every option has been checked.
+  checkSignal('options.signal', signal);
   return { pool, loopDelayResolution, shutdownSignals: signals, shutdownGrace };
 }

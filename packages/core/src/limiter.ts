@@ -232,7 +232,9 @@ class LimiterImpl implements Limiter {
     if (typeof key !== 'string') {
       throw new InvalidArgumentError(`Expected options.key to be a string, got ${typeof key}`);
     }
-    const most = Math.min(this.#policy.concurrency, this.#policy.burst);
+    // Weights are summed per key: past 2³¹ they would soon lose precision (and never sum
+    // back to 0 once released), whatever the concurrency.
+    const most = Math.min(this.#policy.concurrency, this.#policy.burst, MAX_WEIGHT);
     if (weight > most) {
       throw new OutOfRangeError(
         `Expected options.weight <= ${most} (concurrency and burst), got ${weight}`,
@@ -374,6 +376,9 @@ class LimiterImpl implements Limiter {
     return { release, [Symbol.dispose]: release };
   }
 }
+
+/** The heaviest permit one acquisition may take. */
+const MAX_WEIGHT = 2 ** 31 - 1;
 
 function before(a: Waiter, b: Waiter): boolean {
   return a.rank !== b.rank ? a.rank > b.rank : a.seq < b.seq;

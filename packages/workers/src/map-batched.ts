@@ -8,9 +8,16 @@
 
 import { deserializeError } from './codec.js';
 import type { TaskMap } from './define.js';
-import { CallbackError, InvalidArgumentError, MapItemError, WorkerCrashedError } from './errors.js';
+import {
+  CallbackError,
+  InvalidArgumentError,
+  MapItemError,
+  UncloneableInputError,
+  WorkerCrashedError,
+} from './errors.js';
 import { kBatchItem, runBatch, type WorkerPool } from './pool.js';
 import type { BatchResult } from './protocol.js';
+import { inspectValue } from './transfer.js';
 import { checkFunction, checkInteger, checkSignal } from './validate.js';
 
 /** Options of `map`. */
@@ -102,6 +109,10 @@ export async function mapBatched<Tasks extends TaskMap>(
       }
     } catch (error) {
       if (controller.signal.aborted) return fail(error);
+      if (error instanceof UncloneableInputError && indexes.length > 1) {
+        // Refused before anything was sent: find the items at fault, run the others.
+        return runSendable(indexes);
+      }
       const crashed = crashedItem(error);
       if (crashed === undefined || crashed >= indexes.length) {
         if (!settle) return fail(error);
@@ -120,6 +131,16 @@ export async function mapBatched<Tasks extends TaskMap>(
     } catch (error) {
       fail(new CallbackError('onProgress', error));
     }
+  };
+
+  const runSendable = (indexes: number[]): Promise<void> | undefined => {
+    const sendable: number[] = [];
+    for (const index of indexes) {
+      const { problem } = inspectValue(items[index], false, `inputs[${index}]`);
+      if (problem === undefined) sendable.push(index);
+      else rejectItem(index, new UncloneableInputError(name, problem.path, problem.kind));
+    }
+    return sendable.length > 0 && !controller.signal.aborted ? runIndexes(sendable) : undefined;
   };
 
   const batches: Promise<void>[] = [];
