@@ -76,7 +76,12 @@ export class WorkerControls {
    */
   hold(threadId: number): () => void {
     const port = this.#ports.get(threadId);
-    if (port === undefined) return () => {};
+    if (port === undefined) {
+      // Its port has not arrived yet (it travels apart from the first results): hold the
+      // process some other way until the messages are in.
+      const keepAlive = setInterval(() => {}, 2 ** 30);
+      return () => clearInterval(keepAlive);
+    }
     const holds = (this.#holds.get(port) ?? 0) + 1;
     this.#holds.set(port, holds);
     if (holds === 1) port.ref();

@@ -84,3 +84,20 @@ test('map: inputs that are not iterable are refused with ERR_TANDEM_INVALID_ARGU
     });
   }
 });
+
+test('map: an input that cannot be sent rejects alone; the other items of its batch run', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const results = (await mapBatched(pool, 'double', [1, () => 2, 3, new WeakMap(), 5], {
+    settle: true,
+    batch: 5,
+  })) as PromiseSettledResult<number>[];
+  assert.deepEqual(
+    results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as { code: string }).code)),
+    [2, 'ERR_TANDEM_UNCLONEABLE_INPUT', 6, 'ERR_TANDEM_UNCLONEABLE_INPUT', 10],
+  );
+  await assert.rejects(mapBatched(pool, 'double', [1, () => 2, 3], { batch: 3 }), {
+    code: 'ERR_TANDEM_MAP_ITEM_FAILED',
+    index: 1,
+  });
+});
