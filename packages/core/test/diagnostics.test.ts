@@ -4,12 +4,12 @@ import { describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { deferred, setClock, systemClock } from '@tandem/workers/internal';
+import { useFakeClock } from '../../workers/test/fake-clock.ts';
 import { formatTaskTree, tasks, trackTask } from '../src/current-scope.ts';
 import { startBlockingDetector } from '../src/diagnostics/blocking-detector.ts';
 import type { BlockingEvent, LeakEvent } from '../src/diagnostics/channels.ts';
 import { scope } from '../src/scope.ts';
 import { detach } from '../src/shield.ts';
-import { useFakeClock } from './support/fake-clock.ts';
 import { flush, untilAborted, useMockClock } from './support/helpers.ts';
 
 function listen<E>(t: { after(fn: () => void): void }, name: string): E[] {

@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, type TestContext, test } from 'node:test';
 import { MAX_TIMER_MS } from '@tandem/workers/internal';
+import { type FakeClock, useFakeClock } from '../../workers/test/fake-clock.ts';
 import { startBlockingDetector } from '../src/diagnostics/blocking-detector.ts';
 import type { BlockingEvent, LeakEvent } from '../src/diagnostics/channels.ts';
 import { limiter } from '../src/limiter.ts';
 import { retry } from '../src/retry.ts';
 import { scope } from '../src/scope.ts';
 import { sleep, timeout } from '../src/time.ts';
-import { type FakeClock, useFakeClock } from './support/fake-clock.ts';
 import { flush, track, untilAborted } from './support/helpers.ts';
 
 const DAY = 24 * 3600 * 1000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type TasksOf, WorkerPool } from '@tandem/workers';
-import { fakeClock } from './fake-clock.ts';
+import { useFakeClock } from './fake-clock.ts';
 import type gateTasks from './fixtures/gate.ts';
 import { fixture, gate } from './gate.ts';
 
@@ -112,7 +112,7 @@ test('timeout counts from the start: time spent queued does not count', async (t
   await g.started(1);
   // Pool timers now fire only when the test moves time: the queued task waits "30 ms", far
   // past its 5 ms timeout, without a real sleep.
-  const clock = fakeClock(t);
+  const clock = useFakeClock(t);
   const queued = pool.run('echo', 'in time', { timeout: 5 });
   clock.advance(30);
   assert.equal(clock.pending(), 0, 'no timeout is armed while the task is queued');

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MAX_TIMER_MS, startTimer } from '@tandem/workers/internal';
-import { fakeClock } from './fake-clock.ts';
+import { useFakeClock } from './fake-clock.ts';
 
 test('a delay past 2³¹ ms fires at its due time, in hops Node honours', (t) => {
-  const clock = fakeClock(t);
+  const clock = useFakeClock(t);
   const thirtyDays = 30 * 24 * 3600 * 1000;
   let firedAt: number | undefined;
   startTimer(thirtyDays, () => {
@@ -22,7 +22,7 @@ test('a delay past 2³¹ ms fires at its due time, in hops Node honours', (t) =>
 });
 
 test('Infinity never fires and schedules nothing', (t) => {
-  const clock = fakeClock(t);
+  const clock = useFakeClock(t);
   let fired = false;
   const timer = startTimer(Number.POSITIVE_INFINITY, () => {
     fired = true;
@@ -33,7 +33,7 @@ test('Infinity never fires and schedules nothing', (t) => {
 });
 
 test('cancel stops a long timer between hops', (t) => {
-  const clock = fakeClock(t);
+  const clock = useFakeClock(t);
   let fired = false;
   const timer = startTimer(3 * MAX_TIMER_MS, () => {
     fired = true;
@@ -46,7 +46,7 @@ test('cancel stops a long timer between hops', (t) => {
 });
 
 test('a short delay is one plain timer', (t) => {
-  const clock = fakeClock(t);
+  const clock = useFakeClock(t);
   let fired = 0;
   startTimer(5, () => fired++);
   clock.advance(5);
