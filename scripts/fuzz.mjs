@@ -23,8 +23,17 @@ const { values, positionals } = parseArgs({
     runs: { type: 'string' },
     seed: { type: 'string' },
     'time-limit': { type: 'string', default: '120000' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+
+if (values.help) {
+  // The usage block at the top of this file, without the comment markers.
+  const source = (await import('node:fs')).readFileSync(new URL(import.meta.url), 'utf8');
+  const usage = source.split('\n').filter((line) => line.startsWith('//'));
+  process.stdout.write(`${usage.map((line) => line.replace(/^\/\/ ?/, '')).join('\n')}\n`);
+  process.exit(0);
+}
 
 const runner = new URL('./run-tests.mjs', import.meta.url).pathname;
 const filters = positionals.length > 0 ? positionals.map((p) => `test/fuzz/${p}`) : ['test/fuzz/'];
