@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { types } from 'node:util';
 import { InvalidArgumentError } from './errors.js';
 
 /** What every task receives as its second argument. */
@@ -102,7 +103,8 @@ export function moveResult<Value>(value: Value): Moved<Value> {
 
 /** The value inside a {@link moveResult} wrapper, or undefined when `result` is not one. */
 export function movedValue(result: unknown): { value: unknown } | undefined {
-  if (typeof result === 'object' && result !== null && kMoved in result) {
+  // A Proxy (a revoked one throws on `in`) is never a moveResult() wrapper.
+  if (typeof result === 'object' && result !== null && !types.isProxy(result) && kMoved in result) {
     return { value: (result as Moved<unknown>)[kMoved] };
   }
   return undefined;

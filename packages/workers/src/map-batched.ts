@@ -18,7 +18,7 @@ import {
 import { kBatchItem, runBatch, type WorkerPool } from './pool.js';
 import type { BatchResult } from './protocol.js';
 import { inspectValue } from './transfer.js';
-import { checkFunction, checkInteger, checkSignal } from './validate.js';
+import { checkDuration, checkFunction, checkInteger, checkSignal } from './validate.js';
 
 /** Options of `map`. */
 export interface MapOptions {
@@ -65,6 +65,7 @@ export async function mapBatched<Tasks extends TaskMap>(
   const { settle = false, signal, deadline, onProgress } = options;
   if (options.batch !== undefined) checkInteger('options.batch', options.batch, 1);
   checkSignal('options.signal', signal);
+  checkDuration('options.deadline', deadline);
   if (onProgress !== undefined) checkFunction('options.onProgress', onProgress);
   if (typeof (inputs as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== 'function') {
     throw new InvalidArgumentError(

@@ -10,6 +10,7 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { types } from 'node:util';
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { type SerializedError, serializeError } from './codec.js';
@@ -38,6 +39,8 @@ import { inspectValue } from './transfer.js';
 import { isTypeScript, registerTypeScript } from './typescript-tasks.js';
 
 const { tasksUrl, states: stateBuffer } = workerData as WorkerBootData;
+// Not `instanceof Promise`: that reads the prototype, which a (revoked) Proxy can refuse.
+const isPromise = types.isPromise as (value: unknown) => value is Promise<unknown>;
 const states = new Int32Array(stateBuffer);
 
 // The loop talks to this worker through its own port; Piscina's parentPort protocol must not
@@ -252,7 +255,7 @@ export default async function handle(message: TaskMessage): Promise<unknown> {
         : runOne(task, input, context),
     );
     // Only an async task can meet an error thrown outside it while it runs (a timer).
-    const result = work instanceof Promise ? await Promise.race([work, context.crashed]) : work;
+    const result = isPromise(work) ? await Promise.race([work, context.crashed]) : work;
     Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
     return result;
   } catch (error) {
@@ -274,7 +277,7 @@ function runOne(task: TaskMap[string], input: unknown, context: WorkerContext): 
     context.finish();
     throw error;
   }
-  if (!(result instanceof Promise)) {
+  if (!isPromise(result)) {
     context.finish();
     return encodeResult(context.name, result);
   }
@@ -323,7 +326,7 @@ async function runItems(
     context.enterItem(i);
     try {
       let value = task(items[i], context);
-      if (value instanceof Promise) value = await value;
+      if (isPromise(value)) value = await value;
       // Each value is checked on its own: one item that cannot travel fails alone.
       const problem = inspectValue(value, false, `result[${i}]`).problem;
       if (problem !== undefined) {

@@ -130,3 +130,14 @@ test('an input that only fails when posted (a MessagePort not transferred) is ER
   assert.equal(pool.stats().workersReplaced, 0);
   assert.equal(await pool.run('double', 2), 4);
 });
+
+test('a task that returns a revoked Proxy runs once and rejects with ERR_TANDEM_UNCLONEABLE_RESULT', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const runs = counter();
+  await assert.rejects(pool.run('returnsRevokedProxy', runs), {
+    code: 'ERR_TANDEM_UNCLONEABLE_RESULT',
+  });
+  assert.equal(Atomics.load(runs, 0), 1);
+  assert.equal(pool.stats().crashed, 0);
+});

@@ -78,6 +78,12 @@ test('map: a throwing onProgress rejects with CALLBACK_FAILED after its batches 
 test('map: inputs that are not iterable are refused with ERR_TANDEM_INVALID_ARGUMENT', async (t) => {
   const pool = await start();
   t.after(() => pool.destroy());
+  await assert.rejects(
+    mapBatched(pool, 'double', [1, 2], { deadline: new AbortController().signal as never }),
+    {
+      code: 'ERR_TANDEM_INVALID_ARGUMENT',
+    },
+  );
   for (const inputs of [null, 5, undefined, {}]) {
     await assert.rejects(mapBatched(pool, 'double', inputs as never), {
       code: 'ERR_TANDEM_INVALID_ARGUMENT',

@@ -90,7 +90,8 @@ function limiterProblems(c: LimiterCase): string[] {
   const rate = typeof c.rate === 'object' ? c.rate : undefined;
   return [
     !isInt(c.concurrency, 1, true) && 'concurrency',
-    rate !== undefined && !isNum(rate, Number.MIN_VALUE) && 'rate.limit',
+    // The burst defaults to the limit, and a burst below one token never grants anything.
+    rate !== undefined && !isNum(rate, 1) && 'rate.limit',
     !isInt(c.maxKeys, 1) && 'key.maxKeys',
     !isNum(c.aging, Number.MIN_VALUE, true) && 'priority.aging',
   ].filter((p): p is string => p !== false);

@@ -120,7 +120,8 @@ export function judgeRebuilt(
       () => `${at}.${key}: thrown ${describe(want.value)}, received ${describe(value)}`,
     );
   }
-  if (Object.hasOwn(local, 'cause')) {
+  // A cause that cannot be read (a throwing getter) may be skipped; a readable one is kept.
+  if (Object.hasOwn(local, 'cause') && read(local, 'cause').ok) {
     if (verdict.expect('cause' in error, `${at}: the cause was dropped`)) {
       judgeRebuilt(verdict, local.cause, error.cause, `${at}.cause`, seen);
     }
