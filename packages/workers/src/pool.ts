@@ -248,6 +248,11 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     checkDuration('options.timeout', timeout);
     checkDuration('options.deadline', deadline);
     if (onProgress !== undefined) checkFunction('options.onProgress', onProgress);
+    if (transfer !== undefined && typeof transfer !== 'boolean') {
+      throw new InvalidArgumentError(
+        `Expected options.transfer to be a boolean, got ${typeof transfer}`,
+      );
+    }
     if (typeof name !== 'string') {
       throw new InvalidArgumentError(`Expected the task name to be a string, got ${typeof name}`);
     }

@@ -111,6 +111,9 @@ test('a Symbol or non-string task name, or null options, give coded errors', asy
     code: 'ERR_TANDEM_INVALID_ARGUMENT',
   });
   await assert.rejects(pool.run(42 as never, 1 as never), { code: 'ERR_TANDEM_INVALID_ARGUMENT' });
+  await assert.rejects(pool.run('double', 1, { transfer: 'yes' as never }), {
+    code: 'ERR_TANDEM_INVALID_ARGUMENT',
+  });
   await assert.rejects(pool.run('double', 1, null as never), {
     code: 'ERR_TANDEM_INVALID_ARGUMENT',
   });
