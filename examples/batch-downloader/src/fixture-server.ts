@@ -1,0 +1,324 @@
+/**
+ * The embedded fixture server: `node:http` on 127.0.0.1 (port 0 unless given), serving N
+ * files of seeded text with latency, planned failures (503 + Retry-After, 500, resets,
+ * stalls, 404s) and resumable downloads (`Range` + `If-Range` against `ETag` /
+ * `Last-Modified`). It records what it was asked and what it sent, so tests can check that a
+ * file was never fetched twice, and its manifest holds every file's SHA-256.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type FailureKind,
+  type FailureMix,
+  failingRequests,
+  failurePlan,
+  fileContent,
+  fileSize,
+  fixtureFileName,
+  mixSeed,
+  NO_FAILURES,
+  prng,
+} from './fixture-content.ts';
+import { answerRange } from './fixture-range.ts';
+
+export interface FixtureOptions {
+  /** Number of files. Default 100. */
+  readonly files?: number;
+  /** Seed of the content, sizes, latencies and failure plan. Default 1. */
+  readonly seed?: number;
+  /** File sizes in bytes, uniform in [minSize, maxSize]. Default 16 KiB to 192 KiB. */
+  readonly minSize?: number;
+  readonly maxSize?: number;
+  /** Ms before each answer's headers, uniform in [min, max]. Default 0 to 0. */
+  readonly latency?: { readonly min: number; readonly max: number };
+  /** How many files fail in each way first (see {@link FailureMix}). Default none. */
+  readonly failures?: Partial<FailureMix>;
+  /** Seconds a 503 asks the client to wait (`Retry-After`). Default 1. */
+  readonly retryAfterSeconds?: number;
+  /** Port on 127.0.0.1. Default 0 (the OS picks one). */
+  readonly port?: number;
+}
+
+/** One file of the manifest, as it is now. */
+export interface FixtureFile {
+  readonly name: string;
+  readonly url: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly etag: string;
+  readonly lastModified: string;
+  /** How it misbehaves first, or `ok`; `missing` files are never served (404). */
+  readonly fate: FailureKind | 'ok';
+}
+
+/** One request as the server saw it. */
+export interface RequestRecord {
+  readonly range: string | undefined;
+  readonly ifRange: string | undefined;
+  readonly status: number;
+  /** `served` (the body was sent whole), or the planned failure that happened instead. */
+  readonly outcome: 'served' | 'aborted' | FailureKind;
+}
+
+export interface FixtureServer {
+  /** `http://127.0.0.1:<port>`. */
+  readonly origin: string;
+  /** Every file, `missing` ones included (their hash is of what they would have been). */
+  manifest(): readonly FixtureFile[];
+  /** The URLs of every file, in order. */
+  urls(): string[];
+  /** What the server saw for `name`: its requests in order and the body bytes it wrote. */
+  stats(name: string): { readonly requests: readonly RequestRecord[]; readonly bytesSent: number };
+  /** Resolves once `count` requests for `name` have arrived (answered or not). */
+  arrived(name: string, count: number): Promise<void>;
+  /** Replaces `name`'s content with a new version (new bytes, ETag and Last-Modified). */
+  change(name: string): FixtureFile;
+  /** Stops listening and destroys open connections (stalled ones included). */
+  close(): Promise<void>;
+}
+
+interface Entry {
+  file: FixtureFile;
+  readonly index: number;
+  content: Buffer;
+  version: number;
+  /** Requests received so far: the failure plan and the latencies count arrivals. */
+  arrived: number;
+  readonly requests: RequestRecord[];
+  bytesSent: number;
+  /** `arrived()` calls waiting for a count of arrivals. */
+  readonly waiters: { count: number; resolve: () => void }[];
+}
+
+const CHUNK = 16 * 1024;
+/** Last-Modified of version 0 of every file; each new version is a second later. */
+const EPOCH = Date.UTC(2026, 0, 1);
+
+/** Starts the server; resolves once it listens. */
+export async function startFixtureServer(options: FixtureOptions = {}): Promise<FixtureServer> {
+  const count = options.files ?? 100;
+  const seed = options.seed ?? 1;
+  const minSize = options.minSize ?? 16 * 1024;
+  const maxSize = options.maxSize ?? 192 * 1024;
+  const latency = options.latency ?? { min: 0, max: 0 };
+  const retryAfter = options.retryAfterSeconds ?? 1;
+  if (!(Number.isInteger(count) && count >= 0))
+    throw new RangeError(`Expected files >= 0, got ${count}`);
+  if (!(Number.isInteger(minSize) && minSize >= 0 && maxSize >= minSize)) {
+    throw new RangeError(`Expected 0 <= minSize <= maxSize, got ${minSize} and ${maxSize}`);
+  }
+  if (!(latency.min >= 0 && latency.max >= latency.min && Number.isFinite(latency.max))) {
+    throw new RangeError(
+      `Expected 0 <= latency.min <= latency.max, got ${latency.min}-${latency.max}`,
+    );
+  }
+  const plan = failurePlan(seed, count, { ...NO_FAILURES, ...options.failures });
+  const entries = new Map<string, Entry>();
+  let origin = '';
+
+  const version = (entry: Entry, next: number): void => {
+    entry.version = next;
+    entry.content = fileContent(seed, entry.index, next, entry.content.length);
+    const sha256 = createHash('sha256').update(entry.content).digest('hex');
+    entry.file = {
+      ...entry.file,
+      sha256,
+      etag: `"${sha256.slice(0, 16)}"`,
+      lastModified: new Date(EPOCH + next * 1000).toUTCString(),
+    };
+  };
+  for (let index = 0; index < count; index++) {
+    const name = fixtureFileName(index);
+    const size = fileSize(seed, index, minSize, maxSize);
+    const entry: Entry = {
+      file: { name, url: '', size, sha256: '', etag: '', lastModified: '', fate: plan[index]! },
+      index,
+      content: Buffer.alloc(size),
+      version: 0,
+      arrived: 0,
+      requests: [],
+      bytesSent: 0,
+      waiters: [],
+    };
+    version(entry, 0);
+    entries.set(name, entry);
+  }
+
+  const server = createServer((request, response) => {
+    const entry = entries.get(decodeURIComponent(request.url ?? '').replace(/^\/files\//, ''));
+    if (request.method !== 'GET' || entry === undefined) {
+      response.writeHead(request.method === 'GET' ? 404 : 405).end();
+      return;
+    }
+    const nth = entry.arrived++;
+    for (const waiter of entry.waiters.filter((w) => w.count <= entry.arrived)) {
+      entry.waiters.splice(entry.waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+    const delay = latencyFor(seed, entry.index, nth, latency);
+    let answered = false;
+    const timer = setTimeout(() => {
+      answered = true;
+      answer(entry, nth, request, response);
+    }, delay);
+    response.on('close', () => {
+      clearTimeout(timer);
+      if (!answered) {
+        const { range, ifRange } = rangeHeaders(request);
+        entry.requests.push({ range, ifRange, status: 0, outcome: 'aborted' });
+      }
+    });
+  });
+
+  function answer(entry: Entry, nth: number, request: IncomingMessage, response: ServerResponse) {
+    const { file } = entry;
+    const { range, ifRange } = rangeHeaders(request);
+    const failing = nth < failingRequests(file.fate);
+    const record = (status: number, outcome: RequestRecord['outcome']) =>
+      entry.requests.push({ range, ifRange, status, outcome });
+    if (failing && file.fate === 'missing') {
+      record(404, 'missing');
+      response.writeHead(404, { 'content-length': 0 }).end();
+      return;
+    }
+    if (failing && file.fate === 'retryAfter') {
+      record(503, 'retryAfter');
+      // Alternate the two forms of Retry-After: delay-seconds, then an HTTP date.
+      const value =
+        nth % 2 === 0 ? String(retryAfter) : new Date(Date.now() + retryAfter * 1000).toUTCString();
+      response.writeHead(503, { 'retry-after': value, 'content-length': 0 }).end();
+      return;
+    }
+    if (failing && file.fate === 'error') {
+      record(500, 'error');
+      response.writeHead(500, { 'content-length': 0 }).end();
+      return;
+    }
+    if (failing && file.fate === 'resetBefore') {
+      record(0, 'resetBefore');
+      request.socket.destroy();
+      return;
+    }
+    const slice = answerRange(range, ifRange, file.size, file);
+    const headers: Record<string, string | number> = {
+      etag: file.etag,
+      'last-modified': file.lastModified,
+      'accept-ranges': 'bytes',
+      'content-type': 'text/plain; charset=utf-8',
+    };
+    if (slice.status === 416) {
+      record(416, 'served');
+      response.writeHead(416, { ...headers, 'content-range': `bytes */${file.size}` }).end();
+      return;
+    }
+    const [start, end] = slice.status === 206 ? [slice.start, slice.end] : [0, file.size - 1];
+    if (slice.status === 206) headers['content-range'] = `bytes ${start}-${end}/${file.size}`;
+    headers['content-length'] = end - start + 1;
+    response.writeHead(slice.status, headers);
+    // A planned mid-body failure cuts the body halfway through what this answer would send.
+    const cut = failing && (file.fate === 'resetMid' || file.fate === 'stall');
+    const stop = cut ? start + Math.floor((end - start + 1) / 2) : end + 1;
+    const outcome = cut ? (file.fate as FailureKind) : 'served';
+    const status = slice.status;
+    void send(entry, response, entry.content.subarray(start, stop)).then((sent) => {
+      if (!sent) return record(status, 'aborted');
+      record(status, outcome);
+      if (!cut) response.end();
+      // The connection dies a moment after the data, as a real one does (and as a client
+      // that has read what came can keep it).
+      else if (file.fate === 'resetMid') {
+        const timer = setTimeout(() => request.socket.destroy(), 50);
+        response.on('close', () => clearTimeout(timer));
+      }
+      // A stall sends nothing more: the connection stays open until the client gives up.
+    });
+  }
+
+  /** Writes `body` in chunks, honouring backpressure; false if the client went away. */
+  async function send(entry: Entry, response: ServerResponse, body: Buffer): Promise<boolean> {
+    for (let at = 0; at < body.length; at += CHUNK) {
+      if (response.destroyed) return false;
+      const chunk = body.subarray(at, at + CHUNK);
+      entry.bytesSent += chunk.length;
+      if (at + CHUNK >= body.length) {
+        // The last chunk: wait until it reached the socket, so that a reset that follows
+        // does not discard what was sent before it.
+        await new Promise<void>((resolve) => response.write(chunk, () => resolve()));
+      } else if (!response.write(chunk)) {
+        await drainedOrClosed(response);
+      }
+    }
+    return !response.destroyed;
+  }
+
+  server.listen(options.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  for (const entry of entries.values()) {
+    entry.file = { ...entry.file, url: `${origin}/files/${entry.file.name}` };
+  }
+
+  const get = (name: string): Entry => {
+    const entry = entries.get(name);
+    if (entry === undefined) throw new RangeError(`No fixture file named ${name}`);
+    return entry;
+  };
+  return {
+    origin,
+    manifest: () => [...entries.values()].map((e) => e.file),
+    urls: () => [...entries.values()].map((e) => e.file.url),
+    stats: (name) => {
+      const entry = get(name);
+      return { requests: [...entry.requests], bytesSent: entry.bytesSent };
+    },
+    arrived: (name, count) => {
+      const entry = get(name);
+      if (entry.arrived >= count) return Promise.resolve();
+      return new Promise((resolve) => entry.waiters.push({ count, resolve }));
+    },
+    change: (name) => {
+      const entry = get(name);
+      version(entry, entry.version + 1);
+      return entry.file;
+    },
+    close: async () => {
+      const closed = once(server, 'close');
+      server.close();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function rangeHeaders(request: IncomingMessage) {
+  const ifRange = request.headers['if-range'];
+  return { range: request.headers.range, ifRange: Array.isArray(ifRange) ? ifRange[0] : ifRange };
+}
+
+/** Resolves on the response's next 'drain' or 'close', whichever comes first. */
+function drainedOrClosed(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+}
+
+/** The latency of request `nth` for file `index`: seeded, so a run is reproducible. */
+function latencyFor(
+  seed: number,
+  index: number,
+  nth: number,
+  latency: { readonly min: number; readonly max: number },
+): number {
+  if (latency.max === 0) return 0;
+  return latency.min + prng(mixSeed(seed, index, nth, 0x1a7))() * (latency.max - latency.min);
+}
