@@ -19,7 +19,7 @@ import {
   parseRetryAfter,
 } from './download-errors.ts';
 
-/** Per-request timeouts in ms, by phase; `bodyIdle` is the longest silence inside a body. */
+/** Per-request timeouts in ms, by phase (`Infinity`: none); `bodyIdle` is the longest silence inside a body. */
 export interface Timeouts {
   readonly connect: number;
   readonly headers: number;
@@ -27,14 +27,16 @@ export interface Timeouts {
 }
 
 /**
- * The dispatcher every download shares: keep-alive connections with the given timeouts (0
- * disables one), following up to 5 redirects. Close it when done (`await agent.close()`).
+ * The dispatcher every download shares: keep-alive connections with the given timeouts,
+ * following up to 5 redirects. Close it when done (`await agent.close()`).
  */
 export function createAgent(timeouts: Timeouts, connections?: number): Dispatcher {
+  // undici reads 0 as "no timeout"; Infinity (our "none") is not a valid value there.
+  const ms = (value: number) => (Number.isFinite(value) ? value : 0);
   return new Agent({
-    connect: { timeout: timeouts.connect },
-    headersTimeout: timeouts.headers,
-    bodyTimeout: timeouts.bodyIdle,
+    connect: { timeout: ms(timeouts.connect) },
+    headersTimeout: ms(timeouts.headers),
+    bodyTimeout: ms(timeouts.bodyIdle),
     ...(connections === undefined ? {} : { connections }),
   }).compose(interceptors.redirect({ maxRedirections: 5 }));
 }

@@ -1,5 +1,5 @@
 /**
- * The embedded fixture server: `node:http` on 127.0.0.1 (port 0 unless given), serving N
+ * The embedded fixture server: `node:http` on 127.0.0.1 (ports chosen by the OS), serving N
  * files of seeded text with latency, planned failures (503 + Retry-After, 500, resets,
  * stalls, 404s) and resumable downloads (`Range` + `If-Range` against `ETag` /
  * `Last-Modified`). It records what it was asked and what it sent, so tests can check that a
@@ -39,8 +39,11 @@ export interface FixtureOptions {
   readonly failures?: Partial<FailureMix>;
   /** Seconds a 503 asks the client to wait (`Retry-After`). Default 1. */
   readonly retryAfterSeconds?: number;
-  /** Port on 127.0.0.1. Default 0 (the OS picks one). */
-  readonly port?: number;
+  /**
+   * Hosts to serve from: one listener each on 127.0.0.1 (ports chosen by the OS), so a
+   * client's per-host limits apply; file `i` is served at host `i % hosts`. Default 1.
+   */
+  readonly hosts?: number;
 }
 
 /** One file of the manifest, as it is now. */
@@ -65,8 +68,8 @@ export interface RequestRecord {
 }
 
 export interface FixtureServer {
-  /** `http://127.0.0.1:<port>`. */
-  readonly origin: string;
+  /** `http://127.0.0.1:<port>` of each host. */
+  readonly origins: readonly string[];
   /** Every file, `missing` ones included (their hash is of what they would have been). */
   manifest(): readonly FixtureFile[];
   /** The URLs of every file, in order. */
@@ -106,6 +109,10 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
   const maxSize = options.maxSize ?? 192 * 1024;
   const latency = options.latency ?? { min: 0, max: 0 };
   const retryAfter = options.retryAfterSeconds ?? 1;
+  const hosts = options.hosts ?? 1;
+  if (!(Number.isInteger(hosts) && hosts >= 1 && hosts <= 64)) {
+    throw new RangeError(`Expected 1 <= hosts <= 64, got ${hosts}`);
+  }
   if (!(Number.isInteger(count) && count >= 0))
     throw new RangeError(`Expected files >= 0, got ${count}`);
   if (!(Number.isInteger(minSize) && minSize >= 0 && maxSize >= minSize)) {
@@ -118,7 +125,6 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
   }
   const plan = failurePlan(seed, count, { ...NO_FAILURES, ...options.failures });
   const entries = new Map<string, Entry>();
-  let origin = '';
 
   const version = (entry: Entry, next: number): void => {
     entry.version = next;
@@ -148,7 +154,7 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
     entries.set(name, entry);
   }
 
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
     const entry = entries.get(decodeURIComponent(request.url ?? '').replace(/^\/files\//, ''));
     if (request.method !== 'GET' || entry === undefined) {
       response.writeHead(request.method === 'GET' ? 404 : 405).end();
@@ -172,7 +178,7 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
         entry.requests.push({ range, ifRange, status: 0, outcome: 'aborted' });
       }
     });
-  });
+  };
 
   function answer(entry: Entry, nth: number, request: IncomingMessage, response: ServerResponse) {
     const { file } = entry;
@@ -255,10 +261,16 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
     return !response.destroyed;
   }
 
-  server.listen(options.port ?? 0, '127.0.0.1');
-  await once(server, 'listening');
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const servers = Array.from({ length: hosts }, () => createServer(handle));
+  const origins = await Promise.all(
+    servers.map(async (server) => {
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }),
+  );
   for (const entry of entries.values()) {
+    const origin = origins[entry.index % hosts]!;
     entry.file = { ...entry.file, url: `${origin}/files/${entry.file.name}` };
   }
 
@@ -268,7 +280,7 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
     return entry;
   };
   return {
-    origin,
+    origins,
     manifest: () => [...entries.values()].map((e) => e.file),
     urls: () => [...entries.values()].map((e) => e.file.url),
     stats: (name) => {
@@ -286,10 +298,14 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
       return entry.file;
     },
     close: async () => {
-      const closed = once(server, 'close');
-      server.close();
-      server.closeAllConnections();
-      await closed;
+      await Promise.all(
+        servers.map((server) => {
+          const closed = once(server, 'close');
+          server.close();
+          server.closeAllConnections();
+          return closed;
+        }),
+      );
     },
   };
 }

@@ -41,6 +41,16 @@ test('every file is served whole with the hash of the manifest, the same for the
   assert.notEqual(other.manifest()[0]!.sha256, server.manifest()[0]!.sha256);
 });
 
+test('files are spread over the hosts, each its own port', async (t) => {
+  const server = await fixture(t, { files: 7, hosts: 3, minSize: 100, maxSize: 100 });
+  const dispatcher = agent(t);
+  assert.equal(new Set(server.origins).size, 3);
+  for (const [i, file] of server.manifest().entries()) {
+    assert.ok(file.url.startsWith(`${server.origins[i % 3]}/`));
+    assert.equal(sha256((await get(dispatcher, file.url)).body), file.sha256);
+  }
+});
+
 test('the failure plan deals each failure to the number of files asked', async (t) => {
   const server = await fixture(t, { files: 20, failures: mix });
   const count = (fate: FixtureFile['fate']) =>
@@ -75,7 +85,7 @@ test('an error file answers 500 once; a missing file 404 every time', async (t) 
   assert.equal((await get(dispatcher, error.url)).status, 200);
   const missing = fileWith(server, 'missing');
   for (let i = 0; i < 3; i++) assert.equal((await get(dispatcher, missing.url)).status, 404);
-  assert.equal((await get(dispatcher, `${server.origin}/files/nope.txt`)).status, 404);
+  assert.equal((await get(dispatcher, `${server.origins[0]}/files/nope.txt`)).status, 404);
 });
 
 test('a reset file loses its connection once (before the headers or mid-body)', async (t) => {
