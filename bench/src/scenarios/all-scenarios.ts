@@ -6,6 +6,7 @@
  */
 import type { Scenario } from '../runner/scenario.ts';
 import { cpuThroughput } from './cpu-throughput.ts';
+import { downloader } from './downloader.ts';
 import { loopResponsiveness } from './loop-responsiveness.ts';
 import { memory } from './memory.ts';
 import { mixedPipeline } from './mixed-pipeline.ts';
@@ -23,6 +24,7 @@ export const allScenarios: readonly Scenario[] = [
   loopResponsiveness,
   transfer,
   mixedPipeline,
+  downloader,
   memory,
   pythonAnchor,
 ];

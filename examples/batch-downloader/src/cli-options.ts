@@ -101,7 +101,7 @@ const FLAGS: readonly Flag[] = [
     name: 'per-host',
     kind: 'count',
     default: '6',
-    help: 'downloads in flight per host (shrinks on 503/429/timeouts)',
+    help: 'downloads in flight per host',
   },
   { name: 'attempts', kind: 'count', default: '5', help: 'attempts per file, the first included' },
   {
@@ -138,7 +138,7 @@ const FLAGS: readonly Flag[] = [
     name: 'threads',
     kind: 'count',
     default: String(defaultThreads),
-    help: 'worker threads for hashing and analysis',
+    help: 'worker threads for hashing and analysis (cores - 1)',
   },
   {
     name: 'verbose',
@@ -157,7 +157,7 @@ export const usage = (): string => {
     const name = `${flag.short ? `-${flag.short}, ` : '    '}--${flag.name}${value}`;
     const fallback =
       flag.default === undefined || flag.default === false ? '' : ` (default ${flag.default})`;
-    return `  ${name.padEnd(30)}${flag.help}${fallback}`;
+    return `  ${name.padEnd(34)}${flag.help}${fallback}`;
   });
   return [
     'Usage: pnpm start [-- flags]   or   node --import tsx src/main.ts [flags]',

@@ -140,6 +140,11 @@ try {
   // A signal already set 130 (SIGINT) or 143 (SIGTERM): the engine's shutdownSignals did.
   if (stoppedBy === undefined) {
     if (failedInAll > 0) process.exitCode = 1;
+    if (failedInAll > 0 && fixture) {
+      log(
+        `exit code 1: ${failedInAll} files failed for good (the fixture's --fail-404 files are missing on purpose)`,
+      );
+    }
   } else if (deadlinePassed) {
     process.exitCode = 1;
   }

@@ -24,8 +24,8 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 }
 
-function failures(deadLetter: string | undefined, earlier: number): string {
-  if (deadLetter === undefined) return '';
+function failures(deadLetter: string | undefined, earlier: number, now: number): string {
+  if (deadLetter === undefined || earlier + now === 0) return '';
   const more = earlier > 0 ? ` (with ${earlier} from earlier runs)` : '';
   return `dead letters in ${where(deadLetter)}${more}`;
 }
@@ -43,7 +43,7 @@ export function summary(result: DownloadRunResult, context: SummaryContext): str
   const lines = [
     `batch-downloader: ${context.total} files from ${context.origin} into ${where(context.out)}`,
     `  ok        ${String(report.done).padStart(6)}   ${formatBytes(result.bytes)} of files; ${formatBytes(result.received)} received in ${seconds.toFixed(1)} s (${speed.toFixed(1)} MB/s)`,
-    `  failed    ${String(report.failed).padStart(6)}   ${failures(report.deadLetter, context.failedInAll - report.failed)}`.trimEnd(),
+    `  failed    ${String(report.failed).padStart(6)}   ${failures(report.deadLetter, context.failedInAll - report.failed, report.failed)}`.trimEnd(),
     `  retried   ${String(report.retried).padStart(6)}   attempts beyond the first`,
     `  continued ${String(result.continued.files).padStart(6)}   downloads continued a .part with Range (${formatBytes(result.continued.bytes)} not fetched again)`,
   ];
