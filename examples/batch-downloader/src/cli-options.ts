@@ -58,6 +58,9 @@ interface Flag {
   readonly short?: string;
 }
 
+/** The most memory the fixture's files may take. */
+const FIXTURE_BYTES = 2 * 1024 ** 3;
+
 const defaultThreads = Math.max(1, os.availableParallelism() - 1);
 
 // One table: parseArgs's options, the defaults and the help text all come from it.
@@ -194,14 +197,22 @@ export function parseCommandLine(args: readonly string[]): Config {
     throw new UsageError((error as Error).message);
   }
   const read = (name: string) => values[name] ?? FLAGS.find((f) => f.name === name)!.default;
-  const count = (name: string, min = 0) => parseCount(name, read(name) as string, min);
+  const count = (name: string, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+    parseCount(name, read(name) as string, min, max);
   const duration = (name: string, min = 0) => parseDuration(name, read(name) as string, min);
   const minSize = parseSize('min-size', read('min-size') as string);
   const maxSize = parseSize('max-size', read('max-size') as string);
   if (maxSize < minSize)
     throw new UsageError(`Expected --max-size >= --min-size, got ${maxSize} < ${minSize}`);
+  const files = count('files');
+  // The fixture keeps every file in memory.
+  if (values.urls === undefined && files * ((minSize + maxSize) / 2) > FIXTURE_BYTES) {
+    throw new UsageError(
+      `Expected the fixture to fit in ${FIXTURE_BYTES / 1024 ** 3} GiB of memory, got --files ${files} of ${minSize}-${maxSize} bytes`,
+    );
+  }
   return {
-    files: count('files'),
+    files,
     minSize,
     maxSize,
     latency: parseRange('latency', read('latency') as string),
@@ -212,7 +223,7 @@ export function parseCommandLine(args: readonly string[]): Config {
       stall: count('fail-stall'),
       missing: count('fail-404'),
     },
-    hosts: count('hosts', 1),
+    hosts: count('hosts', 1, 64),
     seed: count('seed'),
     urls: values.urls as string | undefined,
     out: read('out') as string,
@@ -227,17 +238,18 @@ export function parseCommandLine(args: readonly string[]): Config {
       bodyIdle: duration('body-timeout', 1),
     },
     grace: duration('grace'),
-    threads: count('threads', 1),
+    threads: count('threads', 1, 256),
     verbose: read('verbose') as boolean,
     help: read('help') as boolean,
   };
 }
 
-function parseCount(name: string, text: string, min: number): number {
+function parseCount(name: string, text: string, min: number, max: number): number {
   const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(Number.isSafeInteger(value) && value >= min)) {
+  if (!(Number.isSafeInteger(value) && value >= min && value <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
     throw new UsageError(
-      `Expected --${name} to be an integer >= ${min}, got ${JSON.stringify(text)}`,
+      `Expected --${name} to be an integer ${range}, got ${JSON.stringify(text)}`,
     );
   }
   return value;

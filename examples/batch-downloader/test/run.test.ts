@@ -62,6 +62,18 @@ test('a full run: every file lands with the server’s hash, 404s are dead-lette
   }
 });
 
+test('--resume after a completed run does nothing and says so', { timeout: 120_000 }, async (t) => {
+  const server = await fixture(t, { files: 3, minSize: 1_000, maxSize: 2_000 });
+  const dir = await tempDir(t);
+  const out = join(dir, 'out');
+  const urls = await writeUrls(dir, server);
+  assert.equal((await runCli(t, ['--urls', urls, '--out', out, ...quick])).code, 0);
+  const again = await runCli(t, ['--urls', urls, '--out', out, '--resume', ...quick]);
+  assert.equal(again.code, 0);
+  assert.match(again.stderr, /is complete/);
+  for (const file of server.manifest()) assert.equal(server.stats(file.name).requests.length, 1);
+});
+
 test('a run without failures exits 0; run again without --resume, it starts over', {
   timeout: 120_000,
 }, async (t) => {
