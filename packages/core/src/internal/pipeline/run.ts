@@ -121,7 +121,9 @@ export class PipelineRun {
   /** Stops intake; abandons what is still in flight after `grace` ms. Resolves when the run ended. */
   drain(grace: number): Promise<void> {
     this.#stopIntake.resolve();
-    this.#timers.push(startTimer(grace, () => this.#cut(), true));
+    if (grace === 0) this.#cut();
+    // Not unref'd: the run is under way, and this timer is what ends it if nothing else does.
+    else this.#timers.push(startTimer(grace, () => this.#cut()));
     return this.#finished.promise;
   }
 
@@ -166,6 +168,9 @@ export class PipelineRun {
       exhausted: false,
     };
     let stream: AsyncIterable<Envelope[]> = readSource(this.#spec.source, chunk, reader);
+    // Cancelled (options.signal, a failure, the grace ran out): read nothing more.
+    const stopReading = () => this.#stopIntake.resolve();
+    signal.addEventListener('abort', stopReading, { once: true });
     for (const [i, stage] of this.#spec.stages.entries()) {
       stream = stage.build(stream, rt, this.#counters[i] as StageCounters);
     }
@@ -174,12 +179,13 @@ export class PipelineRun {
         for (const envelope of envelopes) this.#emit(envelope);
         await this.#sink.relieve();
         if (this.#toJournal.length >= COMMIT_KEYS) await this.#commit();
-        if (this.#fatal !== undefined || this.#cutOff) break;
+        if (this.#fatal !== undefined || this.#cutOff || signal.aborted) break;
       }
     } catch (error) {
       // Once cut off (or failed), a stage rejecting with the cancellation is expected.
       if (!this.#cutOff && this.#fatal === undefined) throw error;
     } finally {
+      signal.removeEventListener('abort', stopReading);
       this.#exhausted = reader.exhausted;
     }
   }

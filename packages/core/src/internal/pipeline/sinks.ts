@@ -192,8 +192,11 @@ export class StreamSink implements Sink {
       await this.#consumer.promise;
     }
     const message = this.#queue[this.#head++] as Message;
-    this.#producer?.resolve();
-    this.#producer = undefined;
+    // Wake the producer only once there is room again, or it would add a chunk per take.
+    if (this.#queue.length - this.#head < this.#capacity) {
+      this.#producer?.resolve();
+      this.#producer = undefined;
+    }
     return { value: message.value };
   }
 
