@@ -152,3 +152,33 @@ test('a journal for other outputs, or whose .part file is shorter, is refused wi
   assert.equal(report.resumed, 1);
   assert.deepEqual((await readFile(out, 'utf8')).trim().split('\n').map(Number).sort(), [1, 4, 9]);
 });
+
+test('for await with a checkpoint: what the loop finished is not redone, the value it left is', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-stream-checkpoint-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const engine = await Engine.start<typeof tasks>({
+    tasks: new URL('./fixtures/pipeline-tasks.ts', import.meta.url),
+    threads: 1,
+  });
+  t.after(() => engine.close());
+  const seen: number[] = [];
+  const pipeline = () =>
+    engine
+      .pipeline([...Array(40).keys()], { checkpoint: { path: join(dir, 'journal'), key: String } })
+      .cpu('square', { batch: 4 });
+  for await (const square of pipeline()) {
+    seen.push(square);
+    if (seen.length === 10) break; // the 10th value's body did not finish as far as we know
+  }
+  const second: number[] = [];
+  const stream = pipeline().stream();
+  for await (const square of stream) second.push(square);
+  const report = await stream.report;
+  assert.equal(report.resumed, 9, 'the 9 values whose loop body ran are not redone');
+  assert.ok(second.includes(seen[9] as number), 'the value left mid-body is redone');
+  assert.deepEqual(
+    [...new Set([...seen.slice(0, 9), ...second])].sort((a, b) => a - b),
+    [...Array(40).keys()].map((n) => n * n),
+  );
+  assert.equal(seen.slice(0, 9).length + second.length, 40);
+});
