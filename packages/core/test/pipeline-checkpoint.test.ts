@@ -182,3 +182,46 @@ test('for await with a checkpoint: what the loop finished is not redone, the val
   );
   assert.equal(seen.slice(0, 9).length + second.length, 40);
 });
+
+test('a crash while the sink flushes big rows between commits: resumed output holds each item once', {
+  timeout: 180_000,
+}, async (t) => {
+  const selfKill = new URL('./fixtures/pipeline-selfkill-child.ts', import.meta.url).pathname;
+  const items = 4000;
+  const run = async (dir: string, killAt: number) => {
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', selfKill, dir, String(items), String(killAt)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+    });
+    proc.stderr.on('data', (d) => {
+      err += d;
+    });
+    const [code, signal] = (await once(proc, 'exit')) as [number | null, string | null];
+    return { code, signal, out, err };
+  };
+  let resumedAny = 0;
+  for (const killAt of [260, 1100, 2047, 3333]) {
+    const dir = await mkdtemp(join(tmpdir(), 'tandem-selfkill-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const crashed = await run(dir, killAt);
+    assert.equal(crashed.signal, 'SIGKILL', crashed.err);
+    const resumed = await run(dir, -1);
+    assert.equal(resumed.code, 0, resumed.err);
+    const ids = (await readFile(join(dir, 'out.ndjson'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).i as number);
+    assert.equal(ids.length, items, `kill at ${killAt}: ${ids.length} rows`);
+    assert.equal(new Set(ids).size, items, `kill at ${killAt}: duplicates`);
+    resumedAny += JSON.parse(resumed.out).resumed;
+  }
+  assert.ok(resumedAny > 0, 'some resumed run skipped items the journal had');
+});

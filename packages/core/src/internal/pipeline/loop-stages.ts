@@ -57,6 +57,7 @@ export function loopStage(
             concurrency,
             buffer: rt.buffer,
             ordered: rt.ordered,
+            signal: rt.signal,
             take: () => 1,
             work: async (batch) => {
               const out: Envelope[] = [];
@@ -86,6 +87,8 @@ async function* sequential(
     counters.enter();
     try {
       for (const envelope of chunk) {
+        // Cancelled: the rest of the chunk is not started (those items are redone on resume).
+        if (rt.signal.aborted) break;
         const pending = one(rt, counters, call, apply, envelope, out);
         if (pending !== undefined) await pending;
       }

@@ -186,6 +186,8 @@ export class StreamSink implements Sink {
       this.#head = 1;
       this.#acked = 1;
     }
+    // The run failed: values still queued are not handed out (the loop gets the error).
+    if (this.#ended !== undefined && this.#ended.error !== undefined) return undefined;
     while (this.#head >= this.#queue.length) {
       if (this.#ended !== undefined) return undefined;
       this.#consumer = deferred();
