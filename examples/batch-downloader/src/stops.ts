@@ -25,7 +25,6 @@ export function watchStops(
   const stopping = new AbortController();
   let reason: string | undefined;
   let deadlinePassed = false;
-  let keepAlive: NodeJS.Timeout | undefined;
   for (const [signal, name] of [
     ['SIGINT', 'Ctrl-C'],
     ['SIGTERM', 'SIGTERM'],
@@ -33,9 +32,6 @@ export function watchStops(
     process.once(signal, () => {
       reason ??= name;
       stopping.abort();
-      // Downloads held back by `stopping` hold no handle, and the engine's grace timer does
-      // not keep the process alive: this timer does, until the run ends.
-      keepAlive ??= setTimeout(() => {}, options.grace + 60_000);
       log(
         `stopping: downloads under way get ${options.grace} ms to finish (${name} again quits at once)`,
       );
@@ -60,7 +56,6 @@ export function watchStops(
     },
     dispose() {
       clearTimeout(deadline);
-      clearTimeout(keepAlive);
     },
   };
 }
