@@ -62,7 +62,7 @@ for (const after of [1, 8, 20]) {
     let done = 0;
     const first = await runCli(
       t,
-      ['--urls', urls, '--out', out, '--grace', '2s', ...common],
+      ['--urls', urls, '--out', out, '--grace', '4s', ...common],
       (line, child) => {
         if (line.startsWith('ok ') && ++done === after) child.kill('SIGINT');
       },
