@@ -25,7 +25,8 @@ export function formatBytes(bytes: number): string {
 }
 
 function failures(deadLetter: string | undefined, earlier: number, now: number): string {
-  if (deadLetter === undefined || earlier + now === 0) return '';
+  if (deadLetter === undefined) return now > 0 ? 'dead letters kept for --resume' : '';
+  if (earlier + now === 0) return '';
   const more = earlier > 0 ? ` (with ${earlier} from earlier runs)` : '';
   return `dead letters in ${where(deadLetter)}${more}`;
 }
