@@ -288,3 +288,32 @@ test('parseRetryAfter reads delay-seconds and HTTP dates', () => {
   assert.equal(parseRetryAfter('-5', now), undefined);
   assert.equal(parseRetryAfter(undefined, now), undefined);
 });
+
+test('an abort at any instant leaves either the whole file or nothing, never a .part', {
+  timeout: 60_000,
+}, async (t) => {
+  const server = await fixture(t, { files: 1, minSize: 200_000, maxSize: 200_000 });
+  const dir = await tempDir(t);
+  const dispatcher = agent(t);
+  const file = server.manifest()[0]!;
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const outcomes = new Set<string>();
+  for (let turns = 0; turns < 60; turns += 2) {
+    const path = join(dir, `${turns}-${file.name}`);
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const call = download(file.url, path, { dispatcher, signal: controller.signal });
+    for (let i = 0; i < turns; i++) await turn();
+    controller.abort(reason);
+    const result = await call.then(
+      () => 'finished',
+      (error: unknown) => (error === reason ? 'aborted' : error),
+    );
+    outcomes.add(String(result));
+    if (result === 'finished') await assertDownloaded(path, file);
+    else assert.equal(result, 'aborted');
+    assert.equal(existsSync(`${path}.part`), false, `${turns} turns`);
+    assert.equal(existsSync(`${path}.part.json`), false, `${turns} turns`);
+  }
+  assert.ok(outcomes.has('aborted'));
+});
