@@ -11,10 +11,10 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answer, type FixtureEntry, type RequestRecord, rangeHeaders } from './fixture-answer.ts';
 import {
   type FailureKind,
   type FailureMix,
-  failingRequests,
   failurePlan,
   fileContent,
   fileSize,
@@ -23,7 +23,6 @@ import {
   NO_FAILURES,
   prng,
 } from './fixture-content.ts';
-import { answerRange } from './fixture-range.ts';
 
 export interface FixtureOptions {
   /** Number of files. Default 100. */
@@ -46,6 +45,8 @@ export interface FixtureOptions {
   readonly hosts?: number;
 }
 
+export type { RequestRecord } from './fixture-answer.ts';
+
 /** One file of the manifest, as it is now. */
 export interface FixtureFile {
   readonly name: string;
@@ -56,15 +57,6 @@ export interface FixtureFile {
   readonly lastModified: string;
   /** How it misbehaves first, or `ok`; `missing` files are never served (404). */
   readonly fate: FailureKind | 'ok';
-}
-
-/** One request as the server saw it. */
-export interface RequestRecord {
-  readonly range: string | undefined;
-  readonly ifRange: string | undefined;
-  readonly status: number;
-  /** `served` (the body was sent whole), or the planned failure that happened instead. */
-  readonly outcome: 'served' | 'aborted' | FailureKind;
 }
 
 export interface FixtureServer {
@@ -84,20 +76,6 @@ export interface FixtureServer {
   close(): Promise<void>;
 }
 
-interface Entry {
-  file: FixtureFile;
-  readonly index: number;
-  content: Buffer;
-  version: number;
-  /** Requests received so far: the failure plan and the latencies count arrivals. */
-  arrived: number;
-  readonly requests: RequestRecord[];
-  bytesSent: number;
-  /** `arrived()` calls waiting for a count of arrivals. */
-  readonly waiters: { count: number; resolve: () => void }[];
-}
-
-const CHUNK = 16 * 1024;
 /** Last-Modified of version 0 of every file; each new version is a second later. */
 const EPOCH = Date.UTC(2026, 0, 1);
 
@@ -109,6 +87,9 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
   const maxSize = options.maxSize ?? 192 * 1024;
   const latency = options.latency ?? { min: 0, max: 0 };
   const retryAfter = options.retryAfterSeconds ?? 1;
+  if (!(Number.isInteger(retryAfter) && retryAfter >= 0)) {
+    throw new RangeError(`Expected retryAfterSeconds to be an integer >= 0, got ${retryAfter}`);
+  }
   const hosts = options.hosts ?? 1;
   if (!(Number.isInteger(hosts) && hosts >= 1 && hosts <= 64)) {
     throw new RangeError(`Expected 1 <= hosts <= 64, got ${hosts}`);
@@ -124,9 +105,9 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
     );
   }
   const plan = failurePlan(seed, count, { ...NO_FAILURES, ...options.failures });
-  const entries = new Map<string, Entry>();
+  const entries = new Map<string, FixtureEntry>();
 
-  const version = (entry: Entry, next: number): void => {
+  const version = (entry: FixtureEntry, next: number): void => {
     entry.version = next;
     entry.content = fileContent(seed, entry.index, next, entry.content.length);
     const sha256 = createHash('sha256').update(entry.content).digest('hex');
@@ -140,7 +121,7 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
   for (let index = 0; index < count; index++) {
     const name = fixtureFileName(index);
     const size = fileSize(seed, index, minSize, maxSize);
-    const entry: Entry = {
+    const entry: FixtureEntry = {
       file: { name, url: '', size, sha256: '', etag: '', lastModified: '', fate: plan[index]! },
       index,
       content: Buffer.alloc(size),
@@ -169,7 +150,7 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
     let answered = false;
     const timer = setTimeout(() => {
       answered = true;
-      answer(entry, nth, request, response);
+      answer(entry, nth, request, response, retryAfter);
     }, delay);
     response.on('close', () => {
       clearTimeout(timer);
@@ -179,87 +160,6 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
       }
     });
   };
-
-  function answer(entry: Entry, nth: number, request: IncomingMessage, response: ServerResponse) {
-    const { file } = entry;
-    const { range, ifRange } = rangeHeaders(request);
-    const failing = nth < failingRequests(file.fate);
-    const record = (status: number, outcome: RequestRecord['outcome']) =>
-      entry.requests.push({ range, ifRange, status, outcome });
-    if (failing && file.fate === 'missing') {
-      record(404, 'missing');
-      response.writeHead(404, { 'content-length': 0 }).end();
-      return;
-    }
-    if (failing && file.fate === 'retryAfter') {
-      record(503, 'retryAfter');
-      // Alternate the two forms of Retry-After: delay-seconds, then an HTTP date.
-      const value =
-        nth % 2 === 0 ? String(retryAfter) : new Date(Date.now() + retryAfter * 1000).toUTCString();
-      response.writeHead(503, { 'retry-after': value, 'content-length': 0 }).end();
-      return;
-    }
-    if (failing && file.fate === 'error') {
-      record(500, 'error');
-      response.writeHead(500, { 'content-length': 0 }).end();
-      return;
-    }
-    if (failing && file.fate === 'resetBefore') {
-      record(0, 'resetBefore');
-      request.socket.destroy();
-      return;
-    }
-    const slice = answerRange(range, ifRange, file.size, file);
-    const headers: Record<string, string | number> = {
-      etag: file.etag,
-      'last-modified': file.lastModified,
-      'accept-ranges': 'bytes',
-      'content-type': 'text/plain; charset=utf-8',
-    };
-    if (slice.status === 416) {
-      record(416, 'served');
-      response.writeHead(416, { ...headers, 'content-range': `bytes */${file.size}` }).end();
-      return;
-    }
-    const [start, end] = slice.status === 206 ? [slice.start, slice.end] : [0, file.size - 1];
-    if (slice.status === 206) headers['content-range'] = `bytes ${start}-${end}/${file.size}`;
-    headers['content-length'] = end - start + 1;
-    response.writeHead(slice.status, headers);
-    // A planned mid-body failure cuts the body halfway through what this answer would send.
-    const cut = failing && (file.fate === 'resetMid' || file.fate === 'stall');
-    const stop = cut ? start + Math.floor((end - start + 1) / 2) : end + 1;
-    const outcome = cut ? (file.fate as FailureKind) : 'served';
-    const status = slice.status;
-    void send(entry, response, entry.content.subarray(start, stop)).then((sent) => {
-      if (!sent) return record(status, 'aborted');
-      record(status, outcome);
-      if (!cut) response.end();
-      // The connection dies a moment after the data, as a real one does (and as a client
-      // that has read what came can keep it).
-      else if (file.fate === 'resetMid') {
-        const timer = setTimeout(() => request.socket.destroy(), 50);
-        response.on('close', () => clearTimeout(timer));
-      }
-      // A stall sends nothing more: the connection stays open until the client gives up.
-    });
-  }
-
-  /** Writes `body` in chunks, honouring backpressure; false if the client went away. */
-  async function send(entry: Entry, response: ServerResponse, body: Buffer): Promise<boolean> {
-    for (let at = 0; at < body.length; at += CHUNK) {
-      if (response.destroyed) return false;
-      const chunk = body.subarray(at, at + CHUNK);
-      entry.bytesSent += chunk.length;
-      if (at + CHUNK >= body.length) {
-        // The last chunk: wait until it reached the socket, so that a reset that follows
-        // does not discard what was sent before it.
-        await new Promise<void>((resolve) => response.write(chunk, () => resolve()));
-      } else if (!response.write(chunk)) {
-        await drainedOrClosed(response);
-      }
-    }
-    return !response.destroyed;
-  }
 
   const servers = Array.from({ length: hosts }, () => createServer(handle));
   const origins = await Promise.all(
@@ -274,7 +174,7 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
     entry.file = { ...entry.file, url: `${origin}/files/${entry.file.name}` };
   }
 
-  const get = (name: string): Entry => {
+  const get = (name: string): FixtureEntry => {
     const entry = entries.get(name);
     if (entry === undefined) throw new RangeError(`No fixture file named ${name}`);
     return entry;
@@ -308,24 +208,6 @@ export async function startFixtureServer(options: FixtureOptions = {}): Promise<
       );
     },
   };
-}
-
-function rangeHeaders(request: IncomingMessage) {
-  const ifRange = request.headers['if-range'];
-  return { range: request.headers.range, ifRange: Array.isArray(ifRange) ? ifRange[0] : ifRange };
-}
-
-/** Resolves on the response's next 'drain' or 'close', whichever comes first. */
-function drainedOrClosed(response: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      response.off('drain', done);
-      response.off('close', done);
-      resolve();
-    };
-    response.on('drain', done);
-    response.on('close', done);
-  });
 }
 
 /** The latency of request `nth` for file `index`: seeded, so a run is reproducible. */

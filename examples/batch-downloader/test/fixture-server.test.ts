@@ -178,3 +178,18 @@ test('stats() records each request with its range headers and outcome', async (t
   });
   assert.throws(() => server.stats('nope'), RangeError);
 });
+
+test('bad options are refused before anything listens', async () => {
+  const { startFixtureServer } = await import('../src/fixture-server.ts');
+  for (const options of [
+    { files: -1 },
+    { files: Number.NaN },
+    { minSize: 10, maxSize: 5 },
+    { latency: { min: 5, max: 1 } },
+    { latency: { min: 0, max: Number.POSITIVE_INFINITY } },
+    { hosts: 0 },
+    { retryAfterSeconds: -1 },
+  ]) {
+    await assert.rejects(startFixtureServer(options), RangeError, JSON.stringify(options));
+  }
+});
