@@ -76,6 +76,8 @@ export {
 } from './errors.js';
 export type {
   AcquireOptions,
+  AdaptiveOptions,
+  KeyStats,
   Limiter,
   LimiterOptions,
   LimiterRunOptions,
