@@ -274,8 +274,7 @@ class LimiterImpl implements Limiter {
     // A permit heavier than an adaptive limit goes alone, or it would never go.
     const limit = s.adaptive?.limit ?? this.#policy.concurrency;
     if (s.active > 0 && s.active + top.weight > limit) return; // a release re-decides
-    const now = clock().now();
-    const wait = Math.max(s.pausedUntil - now, s.bucket?.waitFor(top.weight, now) ?? 0);
+    const wait = s.bucket === undefined && s.pausedUntil === -Infinity ? 0 : this.#wait(s, top);
     if (wait > 0) {
       // startTimer: a slow rate (one token a month) must not be retried every millisecond;
       // an endless pause arms nothing.
@@ -283,6 +282,12 @@ class LimiterImpl implements Limiter {
       return;
     }
     this.#ready.push(s);
+  }
+
+  /** Milliseconds until `s`'s pause ends and its bucket holds `top`'s tokens. */
+  #wait(s: KeyState, top: Waiter): number {
+    const now = clock().now();
+    return Math.max(s.pausedUntil - now, s.bucket?.waitFor(top.weight, now) ?? 0);
   }
 
   /** Grants from the best ready head while `total` allows. */
