@@ -23,6 +23,8 @@ export interface Waiter extends HeapItem {
   /** `priority − enqueuedAt / aging`: all waiters age alike, so this static rank orders them. */
   readonly rank: number;
   readonly weight: number;
+  /** Asked from inside `run()` of the same limiter: it does not wait for `total`. */
+  readonly nested: boolean;
   readonly grant: (ticket: Ticket | undefined) => void;
 }
 
@@ -32,6 +34,8 @@ export interface KeyState extends HeapItem {
   active: number;
   readonly bucket: TokenBucket | undefined;
   readonly queue: PriorityQueue<Waiter>;
+  /** Nested waiters (see `Waiter.nested`): served before `queue`. */
+  readonly nested: PriorityQueue<Waiter>;
   readonly adaptive: AdaptiveLimit | undefined;
   /** Nothing of this key is granted before this `clock()` time (`-Infinity`: not paused). */
   pausedUntil: number;
@@ -77,6 +81,7 @@ export class KeyTable {
         active: 0,
         bucket: rate ? new TokenBucket(rate, clock().now()) : undefined,
         queue: new PriorityQueue(before),
+        nested: new PriorityQueue(before),
         adaptive: adaptive ? new AdaptiveLimit(adaptive) : undefined,
         pausedUntil: Number.NEGATIVE_INFINITY,
         timer: undefined,
@@ -96,6 +101,7 @@ export class KeyTable {
         const idle =
           s.active === 0 &&
           s.queue.size === 0 &&
+          s.nested.size === 0 &&
           s.pausedUntil <= now &&
           (s.bucket?.full(now) ?? true);
         if (s !== keep && idle && (learnedToo || !s.adaptive?.learned)) this.#keys.delete(key);

@@ -22,6 +22,8 @@ export interface LimiterOptions {
    * Permits (by weight) held at once over all keys together: an integer >= 1 or `Infinity`
    * (the default). A per-key cap sits under it; when it frees a slot, the best waiter among
    * the keys that could go (highest aged priority, then first come) gets it, whatever its key.
+   * Calls from inside `run()` of the same limiter run in their caller's share and do not wait
+   * for it.
    */
   readonly total?: number;
   /** A token bucket per key: `limit` per `per` ms, at most `burst` (default `limit`) at once. */

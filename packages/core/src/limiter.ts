@@ -79,8 +79,10 @@ const lent: Permit = { release() {}, fail() {}, [Symbol.dispose]() {} };
  * - re-entrancy: `run()` marks its async context; a call to the same limiter and key from
  *   inside it is granted at once, without taking a slot (it runs in its caller's, whose
  *   outcome is the one reported) but still taking tokens (the bucket may go into debt). A
- *   permit taken with a bare `acquire()` does not mark the context: nesting those can
- *   deadlock, as with any lock.
+ *   call for another key from inside `run()` (say, a redirect to another host) does not
+ *   wait for `total` either (its caller may hold the last slot), but obeys its own key's
+ *   limits, ahead of that key's other waiters. A permit taken with a bare `acquire()` does
+ *   not mark the context: nesting those can deadlock, as with any lock.
  *
  * @throws OutOfRangeError `ERR_TANDEM_OUT_OF_RANGE` / InvalidArgumentError
  *   `ERR_TANDEM_INVALID_ARGUMENT` for bad options, at once.
@@ -101,6 +103,8 @@ class LimiterImpl implements Limiter {
   /** Keys whose head waiter may go as far as the key is concerned, best head first. */
   readonly #ready = new PriorityQueue<KeyState>((a, b) => before(a.queue.peek()!, b.queue.peek()!));
   #active = 0;
+  /** Held weight that counts against `total` (nested permits do not). */
+  #inTotal = 0;
   #waiting = 0;
   #paused = false;
   #idle: Deferred<void> | undefined;
@@ -137,7 +141,7 @@ class LimiterImpl implements Limiter {
         throw wait.signal.reason;
       }
       const mine = new Set(held.getStore());
-      mine.add(`${this.#id}:${request.key}`);
+      mine.add(`${this.#id}`).add(`${this.#id}:${request.key}`);
       let value: T;
       try {
         value = await held.run(mine, () => fn(wait.signal));
@@ -173,12 +177,13 @@ class LimiterImpl implements Limiter {
   #acquire(signal: AbortSignal | undefined, { priority, weight, key }: Request): Promise<Permit> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const s = this.#keys.get(key);
-    if (held.getStore()?.has(`${this.#id}:${key}`)) {
+    const mine = held.getStore();
+    if (mine?.has(`${this.#id}:${key}`)) {
       // Re-entrant: the caller's slot is lent; the rate still applies (as debt).
       s.bucket?.take(weight, clock().now());
       return Promise.resolve(lent);
     }
-    return this.#enqueue(s, signal, priority, weight);
+    return this.#enqueue(s, signal, priority, weight, mine?.has(`${this.#id}`) ?? false);
   }
 
   pause(): void {
@@ -222,7 +227,8 @@ class LimiterImpl implements Limiter {
     const s = this.#keys.peek(checkKey('key', key));
     const limit = s?.adaptive?.limit ?? this.#policy.adaptive?.initial ?? this.#policy.concurrency;
     const pausedFor = Math.max(0, (s?.pausedUntil ?? Number.NEGATIVE_INFINITY) - clock().now());
-    return { active: s?.active ?? 0, waiting: s?.queue.size ?? 0, limit, pausedFor };
+    const waiting = (s?.queue.size ?? 0) + (s?.nested.size ?? 0);
+    return { active: s?.active ?? 0, waiting, limit, pausedFor };
   }
 
   #enqueue(
@@ -230,12 +236,14 @@ class LimiterImpl implements Limiter {
     signal: AbortSignal | undefined,
     priority: number,
     weight: number,
+    nested: boolean,
   ): Promise<Permit> {
     const granted = deferred<Permit>();
     const aging = this.#policy.aging;
+    const queue = nested ? s.nested : s.queue;
     const onAbort = () => {
       // Granted in the same tick as the abort: the permit is the caller's, the abort too late.
-      if (!s.queue.remove(waiter)) return;
+      if (!queue.remove(waiter)) return;
       this.#waiting--;
       granted.reject(signal?.reason);
       this.#pump(s); // the head may have changed: a lighter waiter may fit now
@@ -245,13 +253,14 @@ class LimiterImpl implements Limiter {
       seq: nextSeq++,
       rank: Number.isFinite(aging) ? priority - clock().now() / aging : priority,
       weight,
+      nested,
       grant: (ticket) => {
         signal?.removeEventListener('abort', onAbort);
-        granted.resolve(this.#permit(s, weight, ticket));
+        granted.resolve(this.#permit(s, waiter, ticket));
       },
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    s.queue.push(waiter);
+    queue.push(waiter);
     this.#waiting++;
     this.#pump(s);
     return granted.promise;
@@ -263,25 +272,36 @@ class LimiterImpl implements Limiter {
     this.#drain();
   }
 
-  /** Puts `s` in the ready queue if its head may go as far as `s` is concerned. */
+  /**
+   * Grants `s`'s nested waiters and puts `s` in the ready queue if its next head may go, as
+   * far as `s` is concerned (its limit, pause and tokens).
+   */
   #consider(s: KeyState): void {
     s.timer?.cancel();
     s.timer = undefined;
     // Out first: `s`'s head may have changed, which would break the ready queue's order.
     this.#ready.remove(s);
-    const top = s.queue.peek();
-    if (this.#paused || top === undefined) return;
-    // A permit heavier than an adaptive limit goes alone, or it would never go.
-    const limit = s.adaptive?.limit ?? this.#policy.concurrency;
-    if (s.active > 0 && s.active + top.weight > limit) return; // a release re-decides
-    const wait = s.bucket === undefined && s.pausedUntil === -Infinity ? 0 : this.#wait(s, top);
-    if (wait > 0) {
-      // startTimer: a slow rate (one token a month) must not be retried every millisecond;
-      // an endless pause arms nothing.
-      s.timer = startTimer(wait, () => this.#pump(s));
-      return;
+    while (!this.#paused) {
+      const nested = s.nested.peek();
+      const top = nested ?? s.queue.peek();
+      if (top === undefined) return;
+      // A permit heavier than an adaptive limit goes alone, or it would never go.
+      const limit = s.adaptive?.limit ?? this.#policy.concurrency;
+      if (s.active > 0 && s.active + top.weight > limit) return; // a release re-decides
+      const wait = s.bucket === undefined && s.pausedUntil === -Infinity ? 0 : this.#wait(s, top);
+      if (wait > 0) {
+        // startTimer: a slow rate (one token a month) must not be retried every millisecond;
+        // an endless pause arms nothing.
+        s.timer = startTimer(wait, () => this.#pump(s));
+        return;
+      }
+      if (nested === undefined) {
+        this.#ready.push(s);
+        return;
+      }
+      // Its caller may hold the last slot of `total`: waiting for one could deadlock.
+      this.#grant(s, s.nested, nested);
     }
-    this.#ready.push(s);
   }
 
   /** Milliseconds until `s`'s pause ends and its bucket holds `top`'s tokens. */
@@ -296,16 +316,21 @@ class LimiterImpl implements Limiter {
       const s = this.#ready.peek();
       const top = s?.queue.peek();
       if (s === undefined || top === undefined) break;
-      if (this.#active + top.weight > this.#policy.total) break;
-      s.queue.remove(top);
-      this.#waiting--;
-      s.active += top.weight;
-      this.#active += top.weight;
-      s.bucket?.take(top.weight, clock().now());
-      top.grant(s.adaptive?.ticket());
+      if (this.#inTotal + top.weight > this.#policy.total) break;
+      this.#grant(s, s.queue, top);
       this.#consider(s);
     }
     this.#checkIdle();
+  }
+
+  #grant(s: KeyState, queue: PriorityQueue<Waiter>, top: Waiter): void {
+    queue.remove(top);
+    this.#waiting--;
+    s.active += top.weight;
+    this.#active += top.weight;
+    if (!top.nested) this.#inTotal += top.weight;
+    s.bucket?.take(top.weight, clock().now());
+    top.grant(s.adaptive?.ticket());
   }
 
   #checkIdle(): void {
@@ -314,12 +339,12 @@ class LimiterImpl implements Limiter {
     this.#idle = undefined;
   }
 
-  #permit(s: KeyState, weight: number, ticket: Ticket | undefined): Permit {
+  #permit(s: KeyState, waiter: Waiter, ticket: Ticket | undefined): Permit {
     let released = false;
     const give = (outcome: Outcome | undefined) => {
       if (released) return;
       released = true;
-      this.#release(s, weight, ticket, outcome);
+      this.#release(s, waiter, ticket, outcome);
     };
     return {
       release: () => give(SUCCESS),
@@ -328,7 +353,8 @@ class LimiterImpl implements Limiter {
     };
   }
 
-  #release(s: KeyState, weight: number, ticket: Ticket | undefined, outcome?: Outcome): void {
+  #release(s: KeyState, waiter: Waiter, ticket: Ticket | undefined, outcome?: Outcome): void {
+    const { weight } = waiter;
     // The caller's callbacks run first, while the state is whole: they may call this limiter.
     let overload = false;
     let pause = 0;
@@ -342,6 +368,7 @@ class LimiterImpl implements Limiter {
     }
     s.active -= weight;
     this.#active -= weight;
+    if (!waiter.nested) this.#inTotal -= weight;
     if (pause > 0) s.pausedUntil = Math.max(s.pausedUntil, clock().now() + pause);
     this.#pump(s);
   }

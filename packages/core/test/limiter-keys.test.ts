@@ -3,7 +3,7 @@
 // keeps. Time runs on the fake clock.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MAX_TIMER_MS } from '@tandem/workers/internal';
+import { deferred, MAX_TIMER_MS } from '@tandem/workers/internal';
 import { useFakeClock } from '../../workers/test/fake-clock.ts';
 import { type Limiter, limiter, type Permit } from '../src/limiter.ts';
 import { flush, track } from './support/helpers.ts';
@@ -113,6 +113,56 @@ describe('limiter: total over keys', () => {
     await flush();
     assert.deepEqual(order, ['b1', 'a1']);
     permits.shift()!.release();
+    await l.onIdle();
+  });
+
+  test('a call nested in run() does not wait for the total its caller holds', async () => {
+    const l = limiter({ concurrency: 1, total: 1 });
+    const go = deferred<void>();
+    let inside: unknown;
+    const outer = l.run(
+      async () => {
+        await go.promise;
+        return l.run(
+          async () => {
+            inside = l.stats();
+            return 'redirected';
+          },
+          { key: 'b' },
+        );
+      },
+      { key: 'a' },
+    );
+    const queued = track(get(l, 'b')); // an ordinary waiter of b, first in line for the total
+    await flush();
+    go.resolve();
+    assert.equal(await outer, 'redirected');
+    assert.deepEqual(inside, { active: 2, waiting: 1, keys: 2, paused: false });
+    (await queued.promise).release();
+    await l.onIdle();
+  });
+
+  test('a nested call still obeys its key’s own cap and pause', async (t) => {
+    const clock = useFakeClock(t);
+    const l = limiter({ concurrency: 1, total: 2 });
+    const b = await get(l, 'b');
+    l.pauseKey('c', 100);
+    const order: string[] = [];
+    await l.run(
+      async () => {
+        const nestedB = l.run(async () => order.push('b'), { key: 'b' });
+        const nestedC = l.run(async () => order.push('c'), { key: 'c' });
+        await flush();
+        assert.deepEqual(order, []);
+        assert.equal(l.keyStats('b').waiting, 1);
+        b.release();
+        await nestedB;
+        clock.advance(100);
+        await nestedC;
+      },
+      { key: 'a' },
+    );
+    assert.deepEqual(order, ['b', 'c']);
     await l.onIdle();
   });
 
