@@ -3,10 +3,7 @@
  * keys, a token bucket, per-key state (per-host limits) with LRU eviction, priorities that
  * age so nothing starves, per-key concurrency that adapts to overload (AIMD) and per-key
  * pauses (`Retry-After`). `acquire()` returns a `Disposable` permit; `run()` wraps a function.
- *
- * How permits move: a key whose head waiter passes the key's own checks (its limit, its
- * pause, its tokens) is "ready" and queued by that head; grants go from the best ready head
- * while `total` allows. A key held back by its own limits never holds back another key.
+ * Who goes next is decided in limiter-grants.ts.
  *
  * @module
  */
@@ -18,9 +15,7 @@ import {
   checkInteger,
   checkNumber,
   checkSignal,
-  type Deferred,
   deferred,
-  startTimer,
 } from '@tandem/workers/internal';
 import type { Ticket } from './adaptive-limit.js';
 import { readOptions } from './internal/read-options.js';
@@ -33,10 +28,10 @@ import type {
   LimiterStats,
   Permit,
 } from './limiter-api.js';
-import { before, type KeyState, KeyTable, type Waiter } from './limiter-keys.js';
+import { Grants } from './limiter-grants.js';
+import { type KeyState, KeyTable, type Waiter } from './limiter-keys.js';
 import { OutcomeReader } from './limiter-outcome.js';
 import { checkPolicy, type LimiterOptions, type Policy } from './limiter-policy.js';
-import { PriorityQueue } from './priority-queue.js';
 
 export type {
   AcquireOptions,
@@ -99,19 +94,13 @@ class LimiterImpl implements Limiter {
   readonly #id = nextLimiterId++;
   readonly #policy: Policy;
   readonly #keys: KeyTable;
+  readonly #grants: Grants;
   readonly #outcomes: OutcomeReader;
-  /** Keys whose head waiter may go as far as the key is concerned, best head first. */
-  readonly #ready = new PriorityQueue<KeyState>((a, b) => before(a.queue.peek()!, b.queue.peek()!));
-  #active = 0;
-  /** Held weight that counts against `total` (nested permits do not). */
-  #inTotal = 0;
-  #waiting = 0;
-  #paused = false;
-  #idle: Deferred<void> | undefined;
 
   constructor(policy: Policy) {
     this.#policy = policy;
     this.#keys = new KeyTable(policy);
+    this.#grants = new Grants(policy);
     this.#outcomes = new OutcomeReader(policy.isOverload, policy.retryAfter);
   }
 
@@ -174,26 +163,24 @@ class LimiterImpl implements Limiter {
     return { priority, weight, key };
   }
 
-  #acquire(signal: AbortSignal | undefined, { priority, weight, key }: Request): Promise<Permit> {
+  #acquire(signal: AbortSignal | undefined, request: Request): Promise<Permit> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const s = this.#keys.get(key);
+    const s = this.#keys.get(request.key);
     const mine = held.getStore();
-    if (mine?.has(`${this.#id}:${key}`)) {
+    if (mine?.has(`${this.#id}:${request.key}`)) {
       // Re-entrant: the caller's slot is lent; the rate still applies (as debt).
-      s.bucket?.take(weight, clock().now());
+      s.bucket?.take(request.weight, clock().now());
       return Promise.resolve(lent);
     }
-    return this.#enqueue(s, signal, priority, weight, mine?.has(`${this.#id}`) ?? false);
+    return this.#enqueue(s, signal, request, mine?.has(`${this.#id}`) ?? false);
   }
 
   pause(): void {
-    this.#paused = true;
+    this.#grants.pause();
   }
 
   resume(): void {
-    this.#paused = false;
-    for (const s of this.#keys.values()) this.#consider(s);
-    this.#drain();
+    this.#grants.resume(this.#keys.values());
   }
 
   pauseKey(key: string, ms: number): void {
@@ -201,26 +188,23 @@ class LimiterImpl implements Limiter {
     checkNumber('ms', ms, 0, true);
     const s = this.#keys.get(key);
     s.pausedUntil = Math.max(s.pausedUntil, clock().now() + ms);
-    this.#pump(s);
+    this.#grants.pump(s);
   }
 
   resumeKey(key: string): void {
     const s = this.#keys.peek(checkKey('key', key));
     if (s === undefined) return;
     s.pausedUntil = Number.NEGATIVE_INFINITY;
-    this.#pump(s);
+    this.#grants.pump(s);
   }
 
   onIdle(): Promise<void> {
-    this.#idle ??= deferred();
-    const promise = this.#idle.promise;
-    this.#checkIdle();
-    return promise;
+    return this.#grants.onIdle();
   }
 
   stats(): LimiterStats {
-    const { size } = this.#keys;
-    return { active: this.#active, waiting: this.#waiting, keys: size, paused: this.#paused };
+    const { active, waiting, paused } = this.#grants;
+    return { active, waiting, keys: this.#keys.size, paused };
   }
 
   keyStats(key: string): KeyStats {
@@ -234,19 +218,14 @@ class LimiterImpl implements Limiter {
   #enqueue(
     s: KeyState,
     signal: AbortSignal | undefined,
-    priority: number,
-    weight: number,
+    { priority, weight }: Request,
     nested: boolean,
   ): Promise<Permit> {
     const granted = deferred<Permit>();
     const aging = this.#policy.aging;
-    const queue = nested ? s.nested : s.queue;
     const onAbort = () => {
       // Granted in the same tick as the abort: the permit is the caller's, the abort too late.
-      if (!queue.remove(waiter)) return;
-      this.#waiting--;
-      granted.reject(signal?.reason);
-      this.#pump(s); // the head may have changed: a lighter waiter may fit now
+      if (this.#grants.remove(s, waiter)) granted.reject(signal?.reason);
     };
     const waiter: Waiter = {
       heapIndex: -1,
@@ -260,83 +239,8 @@ class LimiterImpl implements Limiter {
       },
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    queue.push(waiter);
-    this.#waiting++;
-    this.#pump(s);
+    this.#grants.add(s, waiter);
     return granted.promise;
-  }
-
-  /** Re-decides `s` (its queue, limit, pause or tokens changed), then grants what can go. */
-  #pump(s: KeyState): void {
-    this.#consider(s);
-    this.#drain();
-  }
-
-  /**
-   * Grants `s`'s nested waiters and puts `s` in the ready queue if its next head may go, as
-   * far as `s` is concerned (its limit, pause and tokens).
-   */
-  #consider(s: KeyState): void {
-    s.timer?.cancel();
-    s.timer = undefined;
-    // Out first: `s`'s head may have changed, which would break the ready queue's order.
-    this.#ready.remove(s);
-    while (!this.#paused) {
-      const nested = s.nested.peek();
-      const top = nested ?? s.queue.peek();
-      if (top === undefined) return;
-      // A permit heavier than an adaptive limit goes alone, or it would never go.
-      const limit = s.adaptive?.limit ?? this.#policy.concurrency;
-      if (s.active > 0 && s.active + top.weight > limit) return; // a release re-decides
-      const wait = s.bucket === undefined && s.pausedUntil === -Infinity ? 0 : this.#wait(s, top);
-      if (wait > 0) {
-        // startTimer: a slow rate (one token a month) must not be retried every millisecond;
-        // an endless pause arms nothing.
-        s.timer = startTimer(wait, () => this.#pump(s));
-        return;
-      }
-      if (nested === undefined) {
-        this.#ready.push(s);
-        return;
-      }
-      // Its caller may hold the last slot of `total`: waiting for one could deadlock.
-      this.#grant(s, s.nested, nested);
-    }
-  }
-
-  /** Milliseconds until `s`'s pause ends and its bucket holds `top`'s tokens. */
-  #wait(s: KeyState, top: Waiter): number {
-    const now = clock().now();
-    return Math.max(s.pausedUntil - now, s.bucket?.waitFor(top.weight, now) ?? 0);
-  }
-
-  /** Grants from the best ready head while `total` allows. */
-  #drain(): void {
-    while (!this.#paused) {
-      const s = this.#ready.peek();
-      const top = s?.queue.peek();
-      if (s === undefined || top === undefined) break;
-      if (this.#inTotal + top.weight > this.#policy.total) break;
-      this.#grant(s, s.queue, top);
-      this.#consider(s);
-    }
-    this.#checkIdle();
-  }
-
-  #grant(s: KeyState, queue: PriorityQueue<Waiter>, top: Waiter): void {
-    queue.remove(top);
-    this.#waiting--;
-    s.active += top.weight;
-    this.#active += top.weight;
-    if (!top.nested) this.#inTotal += top.weight;
-    s.bucket?.take(top.weight, clock().now());
-    top.grant(s.adaptive?.ticket());
-  }
-
-  #checkIdle(): void {
-    if (this.#idle === undefined || this.#active > 0 || this.#waiting > 0) return;
-    this.#idle.resolve();
-    this.#idle = undefined;
   }
 
   #permit(s: KeyState, waiter: Waiter, ticket: Ticket | undefined): Permit {
@@ -354,7 +258,6 @@ class LimiterImpl implements Limiter {
   }
 
   #release(s: KeyState, waiter: Waiter, ticket: Ticket | undefined, outcome?: Outcome): void {
-    const { weight } = waiter;
     // The caller's callbacks run first, while the state is whole: they may call this limiter.
     let overload = false;
     let pause = 0;
@@ -363,14 +266,11 @@ class LimiterImpl implements Limiter {
       pause = this.#outcomes.pauseFor(outcome.error);
     }
     if (ticket !== undefined && s.adaptive !== undefined) {
-      if (outcome?.ok) s.adaptive.succeeded(ticket, weight, s.active);
+      if (outcome?.ok) s.adaptive.succeeded(ticket, waiter.weight, s.active);
       else if (overload) s.adaptive.overloaded(ticket);
     }
-    s.active -= weight;
-    this.#active -= weight;
-    if (!waiter.nested) this.#inTotal -= weight;
     if (pause > 0) s.pausedUntil = Math.max(s.pausedUntil, clock().now() + pause);
-    this.#pump(s);
+    this.#grants.released(s, waiter);
   }
 }
 
