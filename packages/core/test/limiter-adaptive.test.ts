@@ -113,6 +113,15 @@ describe('limiter: adaptive concurrency (AIMD)', () => {
     assert.equal(l.keyStats('h').limit, 4);
   });
 
+  test('leaving a using block reports nothing', async () => {
+    const l = limiter({ concurrency: 8, adaptive: { initial: 2 } });
+    for (let i = 0; i < 10; i++) {
+      using _a = await l.acquire(undefined, { key: 'h' });
+      using _b = await l.acquire(undefined, { key: 'h' });
+    }
+    assert.deepEqual(l.keyStats('h'), { active: 0, waiting: 0, limit: 2, pausedFor: 0 });
+  });
+
   test('never below min', async () => {
     const l = limiter({ concurrency: 8, adaptive: { min: 3 } });
     for (let i = 0; i < 5; i++) (await l.acquire(undefined, { key: 'h' })).fail(overload());

@@ -334,6 +334,40 @@ describe('limiter: per-key pauses', () => {
     );
   });
 
+  test('an aborted waiter of a paused key leaves at once and leaves no timer', async (t) => {
+    const clock = useFakeClock(t);
+    const l = limiter();
+    l.pauseKey('a', 5_000);
+    const controller = new AbortController();
+    const waiting = l.acquire(controller.signal, { key: 'a' });
+    await flush();
+    assert.equal(clock.pending(), 1, 'a timer for the end of the pause');
+    controller.abort(new Error('gave up'));
+    await assert.rejects(waiting, { message: 'gave up' });
+    assert.equal(clock.pending(), 0);
+    assert.deepEqual(l.keyStats('a'), { active: 0, waiting: 0, limit: Infinity, pausedFor: 5_000 });
+    await l.onIdle();
+  });
+
+  test('an aborted nested waiter leaves its key’s queue', async () => {
+    const l = limiter({ concurrency: 1, total: 2 });
+    const b = await get(l, 'b');
+    await l.run(
+      async () => {
+        const controller = new AbortController();
+        const nested = l.run(async () => 'never', { key: 'b', signal: controller.signal });
+        await flush();
+        assert.equal(l.keyStats('b').waiting, 1);
+        controller.abort(new Error('stop'));
+        await assert.rejects(nested, { message: 'stop' });
+        assert.equal(l.keyStats('b').waiting, 0);
+      },
+      { key: 'a' },
+    );
+    b.release();
+    await l.onIdle();
+  });
+
   test('pauseKey, resumeKey and keyStats check their arguments', () => {
     const l = limiter();
     const INVALID = { code: 'ERR_TANDEM_INVALID_ARGUMENT' };
