@@ -76,9 +76,11 @@ export interface Limiter {
   /**
    * Runs `fn(signal)` under a permit, released when `fn` settles, with `fn`'s outcome
    * reported (see {@link Permit}): success if it resolves, `fail(error)` if it throws or
-   * rejects. Calls to this limiter from inside `fn` do not deadlock. If the signal aborts
-   * before `fn` starts (even in the tick the permit is granted), `fn` is not called, the
-   * call rejects with the reason and nothing is reported.
+   * rejects. A call to this limiter from inside `fn` for the same key is granted at once, and
+   * one for another key does not wait for `total` (see `limiter()`), so nesting never
+   * deadlocks on a slot its caller holds. If the signal aborts before `fn` starts (even in the
+   * tick the permit is granted), `fn` is not called, the call rejects with the reason and
+   * nothing is reported.
    */
   run<T>(
     fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
