@@ -104,7 +104,7 @@ const FLAGS: readonly Flag[] = [
     name: 'per-host',
     kind: 'count',
     default: '6',
-    help: 'downloads in flight per host',
+    help: 'downloads in flight per host, at most (halved on 429/503/timeouts, grown back on success)',
   },
   { name: 'attempts', kind: 'count', default: '5', help: 'attempts per file, the first included' },
   {

@@ -101,7 +101,15 @@ async function main(config: Config): Promise<void> {
     const origin = fixture ? `${config.hosts} fixture host(s)` : (config.urls ?? '');
     const failedInAll = await deadLetters(result.report.deadLetter);
     const stoppedBy = stops.reason;
-    console.log(summary(result, { origin, total: targets.length, out, stoppedBy, failedInAll }));
+    const context = {
+      origin,
+      total: targets.length,
+      out,
+      stoppedBy,
+      failedInAll,
+      perHost: config.perHost,
+    };
+    console.log(summary(result, context));
     // A signal already set 130 (SIGINT) or 143 (SIGTERM): the engine's shutdownSignals did.
     if (stoppedBy === undefined && failedInAll > 0) {
       process.exitCode = 1;

@@ -64,6 +64,12 @@ export interface DownloadRunResult {
   readonly bytes: number;
   /** Files whose successful attempt continued a `.part` (Range), and the bytes it spared. */
   readonly continued: { readonly files: number; readonly bytes: number };
+  /** Each host's adaptive concurrency limit: the lowest it went to, and where it ended. */
+  readonly hosts: readonly {
+    readonly host: string;
+    readonly lowest: number;
+    readonly now: number;
+  }[];
 }
 
 /** Runs the pipeline over `targets`; resolves with its report (also when interrupted). */
@@ -75,7 +81,17 @@ export async function runDownloads(
   const paths = outputPaths(options.out);
   await mkdir(paths.files, { recursive: true });
   const dispatcher = createAgent(options.timeouts, options.perHost);
-  const perHost = limiter({ concurrency: options.perHost });
+  // Per host: at most `perHost` at once, halved when the host says it is overloaded (429,
+  // 503, timeouts) and grown back on success; its Retry-After pauses that host only.
+  const perHost = limiter({ concurrency: options.perHost, adaptive: true });
+  const hosts = new Map<string, { lowest: number }>();
+  const watchHost = (url: string) => {
+    const host = hostOf(url);
+    const { limit } = perHost.keyStats(host);
+    const seen = hosts.get(host);
+    if (seen === undefined) hosts.set(host, { lowest: limit });
+    else seen.lowest = Math.min(seen.lowest, limit);
+  };
   let received = 0;
   let bytes = 0;
   const continued = { files: 0, bytes: 0 };
@@ -91,6 +107,7 @@ export async function runDownloads(
           // A download that failed for good is the file's problem: dead-letter it and go on.
           // Anything else (a full disk, a bug in the analysis) stops the run.
           decide: (error, item) => {
+            watchHost((item as Target).url);
             if (!(error instanceof DownloadError)) return 'fail';
             options.onFailed?.(item as Target, error);
             return 'deadLetter';
@@ -138,6 +155,7 @@ export async function runDownloads(
       .cpu('analyse', { name: 'analyse' })
       .tap(
         (row) => {
+          watchHost(row.url);
           bytes += row.bytes;
           if (row.resumedFrom > 0) {
             continued.files += 1;
@@ -148,7 +166,12 @@ export async function runDownloads(
         { name: 'count' },
       )
       .toFile(paths.report, { schema: reportSchema });
-    return { report, received, bytes, continued };
+    const limits = [...hosts].map(([host, { lowest }]) => ({
+      host,
+      lowest,
+      now: perHost.keyStats(host).limit,
+    }));
+    return { report, received, bytes, continued, hosts: limits };
   } finally {
     await dispatcher.close();
   }

@@ -14,6 +14,8 @@ export interface SummaryContext {
   readonly out: string;
   /** Why the run stopped early, if it did: `Ctrl-C`, `the deadline (30 s)`. */
   readonly stoppedBy: string | undefined;
+  /** The per-host limit the run was given (`--per-host`). */
+  readonly perHost: number;
   /** Lines of the dead-letter file once the run completed: this run's and earlier runs' failures. */
   readonly failedInAll: number;
 }
@@ -48,6 +50,17 @@ export function summary(result: DownloadRunResult, context: SummaryContext): str
     `  retried   ${String(report.retried).padStart(6)}   attempts beyond the first`,
     `  continued ${String(result.continued.files).padStart(6)}   downloads continued a .part with Range (${formatBytes(result.continued.bytes)} not fetched again)`,
   ];
+  const shrunk = result.hosts.filter((h) => h.lowest < context.perHost);
+  lines.push(
+    `  per host  ${String(result.hosts.length).padStart(6)}   hosts; ${
+      shrunk.length === 0
+        ? `none had to go below ${context.perHost} at once`
+        : `limit lowered on overload: ${shrunk
+            .slice(0, 4)
+            .map((h) => `${h.host} to ${h.lowest} (now ${h.now})`)
+            .join(', ')}${shrunk.length > 4 ? ', …' : ''}`
+    }`,
+  );
   if (report.resumed > 0) {
     lines.push(
       `  resumed   ${String(report.resumed).padStart(6)}   finished by an earlier run, not redone`,
