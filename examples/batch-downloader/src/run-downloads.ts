@@ -119,6 +119,8 @@ export async function runDownloads(
           // Not started before Ctrl-C: wait for the grace to end; the item is then abandoned,
           // not journaled, and --resume downloads it.
           if (attempt === 1 && options.stopping?.aborted) await aborted(signal);
+          // A retry starts after its failure was reported to the limiter: see what it did.
+          if (attempt > 1) watchHost(target.url);
           const path = join(paths.files, target.name);
           const done = await download(target.url, path, {
             dispatcher,
