@@ -56,17 +56,25 @@ interface Round {
   ms: number;
   /** Event-loop delay p99 (ms) during the round, net of the 1 ms sampling interval. */
   loopP99: number;
+  /** CPU time of the whole process (every thread, ms) during the round. */
+  cpuMs: number;
 }
 
 /** Times `work` and the loop's lateness meanwhile. */
 async function measured(work: () => Promise<unknown>): Promise<Round> {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await work();
   const ms = performance.now() - start;
+  const { user, system } = process.cpuUsage(cpu);
   histogram.disable();
-  return { ms, loopP99: Math.max(0, histogram.percentile(99) / 1e6 - 1) };
+  return {
+    ms,
+    loopP99: Math.max(0, histogram.percentile(99) / 1e6 - 1),
+    cpuMs: (user + system) / 1000,
+  };
 }
 
 /** At most `limit` of `items` through `fn` at once. */
@@ -92,7 +100,11 @@ interface Setup {
 }
 
 /** Each round starts from an empty folder, so every variant downloads every file. */
-function variants(setup: Setup, loops: Map<string, number[]>): Contender<string>[] {
+function variants(
+  setup: Setup,
+  loops: Map<string, number[]>,
+  cpus: Map<string, number[]>,
+): Contender<string>[] {
   const { server, dispatcher, dir } = setup;
   const files = server.manifest();
   let round = 0;
@@ -110,8 +122,9 @@ function variants(setup: Setup, loops: Map<string, number[]>): Contender<string>
     round: async () => {
       const out = await fresh();
       try {
-        const { ms, loopP99 } = await measured(() => body(out));
+        const { ms, loopP99, cpuMs } = await measured(() => body(out));
         record(loops, key, loopP99);
+        record(cpus, key, cpuMs);
         return ms;
       } finally {
         await rm(out, { recursive: true, force: true });
@@ -125,10 +138,11 @@ function variants(setup: Setup, loops: Map<string, number[]>): Contender<string>
       const out = await fresh();
       try {
         await limited(files, concurrency, (file) => fetchTo(out, file));
-        const { ms, loopP99 } = await measured(async () => {
+        const { ms, loopP99, cpuMs } = await measured(async () => {
           for (const file of files) analyseFile(out, file);
         });
         record(loops, labels.cpu, loopP99);
+        record(cpus, labels.cpu, cpuMs);
         return ms;
       } finally {
         await rm(out, { recursive: true, force: true });
@@ -201,9 +215,10 @@ export const downloader: Scenario = {
     const dir = await mkdtemp(join(tmpdir(), 'tandem-bench-downloader-'));
     const pipeline = tandemUnavailable ? undefined : await startPipeline(threads, server);
     const loops = new Map<string, number[]>();
+    const cpus = new Map<string, number[]>();
     try {
       const spreads = await interleavedRounds(
-        variants({ server, dispatcher, dir, runPipeline: pipeline?.run }, loops),
+        variants({ server, dispatcher, dir, runPipeline: pipeline?.run }, loops, cpus),
         rounds,
         (name, error) => log(`  ${name}: failed, left out (${(error as Error).message})`),
       );
@@ -216,6 +231,7 @@ export const downloader: Scenario = {
         extra: {
           '× ideal': ideal === undefined ? '–' : value.median / ideal,
           'loop p99 (ms)': spreadOf(loops.get(label) ?? [Number.NaN]).median,
+          'process CPU (ms)': spreadOf(cpus.get(label) ?? [Number.NaN]).median,
         },
       }));
       if (ideal !== undefined) {
@@ -253,7 +269,7 @@ export const downloader: Scenario = {
           `${files} files of ${fileSize / 1024} KiB per round, ${rounds} rounds; fixture latency 20–80 ms before the headers; ${threads} thread(s).`,
           `CPU per file (read + SHA-256 + analysis, inline): ${cpu === undefined ? '–' : (cpu / files).toFixed(1)} ms.`,
           `The pipeline is the example's run: ${concurrency} downloads at once, per-host limiter, checkpoint journal and NDJSON report included; Promise.all starts every download at once.`,
-          `The fixture server shares the loop with the client in every row.${pipeline && pipeline.engineLoop.length > 0 ? ` The engine's own loop p99 for the pipeline rounds: ${spreadOf(pipeline.engineLoop).median.toFixed(1)} ms.` : ''}`,
+          `The fixture server shares the loop (and the machine's cores) with the client in every row: the I/O path costs CPU too (its process CPU column), which the ideal leaves out.${pipeline && pipeline.engineLoop.length > 0 ? ` The engine's own loop p99 for the pipeline rounds: ${spreadOf(pipeline.engineLoop).median.toFixed(1)} ms.` : ''}`,
         ],
       };
     } finally {
