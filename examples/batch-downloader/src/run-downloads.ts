@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Engine, limiter, type PipelineReport } from '@tandem/core';
 import { createAgent, download, type Timeouts } from './download.ts';
@@ -16,6 +16,16 @@ import { reportSchema } from './report-schema.ts';
 import { hostOf, type Target } from './targets.ts';
 import type tasks from './tasks.ts';
 import type { FetchedFile, ReportRow } from './tasks.ts';
+
+/** Deletes the `.part` and `.part.json` files left in `dir`. */
+async function removeParts(dir: string): Promise<void> {
+  const names = await readdir(dir);
+  await Promise.all(
+    names
+      .filter((name) => name.endsWith('.part') || name.endsWith('.part.json'))
+      .map((name) => rm(join(dir, name), { force: true })),
+  );
+}
 
 /** Rejects with the signal's reason once it aborts. */
 function aborted(signal: AbortSignal): Promise<never> {
@@ -118,17 +128,24 @@ export async function runDownloads(
         async (target, { signal, attempt }): Promise<FetchedFile> => {
           // Not started before Ctrl-C: wait for the grace to end; the item is then abandoned,
           // not journaled, and --resume downloads it.
+          // (Before taking a host's permit: a parked item must not keep a retry of another
+          // file of that host waiting. That is why the limiter is called here rather than
+          // given to .io() as its `limiter` option, which would take the permit first.)
           if (attempt === 1 && options.stopping?.aborted) await aborted(signal);
           // A retry starts after its failure was reported to the limiter: see what it did.
           if (attempt > 1) watchHost(target.url);
           const path = join(paths.files, target.name);
-          const done = await download(target.url, path, {
-            dispatcher,
-            signal,
-            onBytes: (n) => {
-              received += n;
-            },
-          });
+          const done = await perHost.run(
+            (joined) =>
+              download(target.url, path, {
+                dispatcher,
+                signal: joined ?? signal,
+                onBytes: (n) => {
+                  received += n;
+                },
+              }),
+            { key: hostOf(target.url), signal },
+          );
           const { name, url } = target;
           return {
             name,
@@ -142,8 +159,6 @@ export async function runDownloads(
         {
           name: 'download',
           concurrency: options.concurrency,
-          limiter: perHost,
-          key: (target) => hostOf(target.url),
           retry: {
             attempts: options.attempts,
             backoff: { initial: 200, factor: 2, max: 5_000 },
@@ -168,6 +183,9 @@ export async function runDownloads(
         { name: 'count' },
       )
       .toFile(paths.report, { schema: reportSchema });
+    // Downloads cut off while waiting for a retry (not inside download(), which cleans up
+    // after itself) leave their .part: an interrupted run leaves none (--resume restarts them).
+    if (report.interrupted) await removeParts(paths.files);
     const limits = [...hosts].map(([host, { lowest }]) => ({
       host,
       lowest,

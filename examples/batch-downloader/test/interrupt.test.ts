@@ -69,7 +69,7 @@ for (const after of [1, 8, 20]) {
     );
     assert.equal(first.code, 130, first.stdout + first.stderr);
     assert.match(first.stdout, /stopped by Ctrl-C: \d+ files left/);
-    assert.deepEqual(partFiles(out), [], 'no .part left after Ctrl-C');
+    assert.deepEqual(partFiles(out), [], `no .part left after Ctrl-C\n${first.stderr}`);
     assert.equal(existsSync(outputPaths(out).journal), true);
     assert.equal(existsSync(outputPaths(out).report), false, 'no report until the run completes');
     const before = snapshot(server);
