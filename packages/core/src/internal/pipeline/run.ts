@@ -79,6 +79,8 @@ export class PipelineRun {
   #scope: ReturnType<typeof newScope> | undefined;
   #fatal: { error: unknown } | undefined;
   #cutOff = false;
+  /** The run's outcome is decided (or it failed): no more timers, no more failures. */
+  #over = false;
   #exhausted = false;
   #timers: Timer[] = [];
   #started = 0;
@@ -121,7 +123,9 @@ export class PipelineRun {
   /** Stops intake; abandons what is still in flight after `grace` ms. Resolves when the run ended. */
   drain(grace: number): Promise<void> {
     this.#stopIntake.resolve();
-    this.#timers.push(startTimer(grace, () => this.#cut(), true));
+    // Ref'd: a close waiting for this run keeps the process up until the grace runs out. Not
+    // armed once the run's timers were cancelled (it ended): it would only hold the process.
+    if (!this.#over) this.#timers.push(startTimer(grace, () => this.#cut()));
     return this.#finished.promise;
   }
 
@@ -142,6 +146,8 @@ export class PipelineRun {
         // A cancellation from options.signal, or what the pump threw while not cut off.
         if (!this.#cutOff) this.#fatal ??= { error };
       }
+      // Whatever ended the pump, nothing more is read (a source blocked in next() is let go).
+      this.#stopIntake.resolve();
       if (this.#fatal === undefined && !this.#cutOff && scope.signal.aborted) {
         this.#fatal = { error: scope.signal.reason };
       }
@@ -151,6 +157,7 @@ export class PipelineRun {
       throw error;
     } finally {
       this.#host.signal.removeEventListener('abort', onShutdown);
+      this.#over = true;
       for (const timer of this.#timers) timer.cancel();
       this.#monitor.stop();
       this.#bar?.end();
@@ -169,10 +176,22 @@ export class PipelineRun {
     for (const [i, stage] of this.#spec.stages.entries()) {
       stream = stage.build(stream, rt, this.#counters[i] as StageCounters);
     }
+    const it = stream[Symbol.asyncIterator]();
+    // The run's cancellation (options.signal, a failure, the drain's cut) must not wait for a
+    // stage stuck in the caller's code (an io function or a source that ignores its signal):
+    // every wait here also ends when the signal aborts, and the stages are then let go.
+    const aborted = whenAborted(signal);
+    let open = true;
     try {
-      for await (const envelopes of stream) {
-        for (const envelope of envelopes) this.#emit(envelope);
-        await this.#sink.relieve();
+      for (;;) {
+        const next = await Promise.race([it.next(), aborted.promise]);
+        if (next.done === true) {
+          open = false;
+          break;
+        }
+        for (const envelope of next.value) this.#emit(envelope);
+        const relief = this.#sink.relieve();
+        if (relief !== undefined) await Promise.race([relief, aborted.promise]);
         if (this.#toJournal.length >= COMMIT_KEYS) await this.#commit();
         if (this.#fatal !== undefined || this.#cutOff) break;
       }
@@ -180,6 +199,9 @@ export class PipelineRun {
       // Once cut off (or failed), a stage rejecting with the cancellation is expected.
       if (!this.#cutOff && this.#fatal === undefined) throw error;
     } finally {
+      aborted.dispose();
+      // Close the stages (and the source) without waiting for one still in the caller's code.
+      if (open) void it.return?.().catch(() => {});
       this.#exhausted = reader.exhausted;
     }
   }
@@ -523,4 +545,16 @@ function deadLetterLine(
     // An item JSON cannot hold (a BigInt, a cycle): keep its description instead of losing the line.
     return JSON.stringify({ item: { unserializable: describeError(cause).message }, ...record });
   }
+}
+
+/** A promise that rejects with `signal.reason` once it aborts (never otherwise), and its cleanup. */
+function whenAborted(signal: AbortSignal): { promise: Promise<never>; dispose(): void } {
+  let onAbort = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => {});
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }

@@ -188,7 +188,8 @@ export class StreamSink implements Sink {
     }
     while (this.#head >= this.#queue.length) {
       if (this.#ended !== undefined) return undefined;
-      this.#consumer = deferred();
+      // Shared: a caller may have several next() calls waiting at once (not `for await`).
+      this.#consumer ??= deferred();
       await this.#consumer.promise;
     }
     const message = this.#queue[this.#head++] as Message;
