@@ -116,7 +116,11 @@ export interface PipelineOptions<T> {
   readonly checkpoint?: CheckpointOptions<T> | undefined;
   /** The number of source items, for `eta` and the bar. */
   readonly total?: number | undefined;
-  /** Called every `progressInterval` ms and once at the end. A throw fails the run (`ERR_TANDEM_CALLBACK_FAILED`). */
+  /**
+   * Called every `progressInterval` ms and once at the end (not awaited). A throw fails the
+   * run (`ERR_TANDEM_CALLBACK_FAILED`); so does the rejection of a promise it returns while the
+   * run is still under way (the last call's comes too late to change the outcome).
+   */
   readonly onProgress?: ((progress: PipelineProgress) => void) | undefined;
   /** Ms between progress calls. Default 200. */
   readonly progressInterval?: number | undefined;

@@ -30,7 +30,7 @@ import { ProgressBar } from './progress-bar.js';
 import type { PipelineReport } from './report.js';
 import type { Sink } from './sinks.js';
 import { readSource } from './source.js';
-import { StageCounters, type StageRuntime, type StageSpec } from './stage-runtime.js';
+import { isThenable, StageCounters, type StageRuntime, type StageSpec } from './stage-runtime.js';
 
 /** What the engine gives a run. */
 export interface PipelineHost {
@@ -231,6 +231,8 @@ export class PipelineRun {
     let key: unknown;
     try {
       key = checkpoint.key(item);
+      // A promise is refused below; its rejection must not go unhandled.
+      onRejected(key, () => {});
     } catch (error) {
       return this.#failAtSource(item, new CallbackError('options.checkpoint.key', error));
     }
@@ -318,6 +320,8 @@ export class PipelineRun {
     let choice: unknown;
     try {
       choice = decide(error, item, { name: stage.name, kind: stage.kind });
+      // A promise is refused below; its rejection must not go unhandled.
+      onRejected(choice, () => {});
     } catch (thrown) {
       this.#stop({ error: new CallbackError('options.onError', thrown) });
       return undefined;
@@ -419,10 +423,14 @@ export class PipelineRun {
     this.#bar?.draw(progress);
     const onProgress = this.#spec.options.onProgress;
     if (onProgress === undefined) return;
+    const failed = (error: unknown) => {
+      if (!this.#over) this.#stop({ error: new CallbackError('options.onProgress', error) });
+    };
     try {
-      onProgress(progress);
+      // An async callback is not awaited; its rejection fails the run as a throw does.
+      onRejected(onProgress(progress), failed);
     } catch (error) {
-      this.#stop({ error: new CallbackError('options.onProgress', error) });
+      failed(error);
     }
   }
 
@@ -464,9 +472,12 @@ export class PipelineRun {
   }
 
   async #end(): Promise<PipelineReport> {
+    // The last progress call comes before the outcome is decided: a throw from it fails the
+    // run, and a failed run renames nothing into place.
+    if (this.#spec.options.onProgress !== undefined || this.#bar?.enabled) this.#progress();
+    this.#over = true;
     const completed = this.#fatal === undefined && this.#exhausted && !this.#cutOff;
     this.#sink.end(this.#fatal?.error);
-    if (this.#spec.options.onProgress !== undefined || this.#bar?.enabled) this.#progress();
     const output = this.#sink.file;
     let written: { output?: string | undefined; deadLetter?: string | undefined } = {};
     if (completed) {
@@ -545,6 +556,11 @@ function deadLetterLine(
     // An item JSON cannot hold (a BigInt, a cycle): keep its description instead of losing the line.
     return JSON.stringify({ item: { unserializable: describeError(cause).message }, ...record });
   }
+}
+
+/** Calls `handle` with the rejection of `value` if it is a thenable (reading `then` may throw). */
+function onRejected(value: unknown, handle: (error: unknown) => void): void {
+  if (isThenable(value)) Promise.resolve(value).catch(handle);
 }
 
 /** A promise that rejects with `signal.reason` once it aborts (never otherwise), and its cleanup. */
