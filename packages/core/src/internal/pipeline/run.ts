@@ -16,6 +16,7 @@
  * @module
  */
 import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { CallbackError, clock, InvalidArgumentError } from '@tandem/workers';
 import { deferred, startTimer, type Timer } from '@tandem/workers/internal';
 import { LoopDelayMonitor } from '../../diagnostics/loop-delay.js';
@@ -376,6 +377,7 @@ export class PipelineRun {
     const output = this.#sink.file;
     this.#deadLetter =
       onError.deadLetter === undefined ? undefined : new PartFile(onError.deadLetter);
+    checkDistinct([output, this.#deadLetter, checkpoint && { path: checkpoint.path }]);
     let outputBytes = 0;
     let deadLetterBytes = 0;
     if (checkpoint !== undefined) {
@@ -486,6 +488,8 @@ export class PipelineRun {
       // finds a journal whose .part files were already renamed away.
       await this.#journal?.close();
       if (this.#journal !== undefined) await rm(this.#journal.path, { force: true });
+      // Without its journal a .part file is no resume's: if a rename fails, it goes.
+      this.#journal = undefined;
       await this.#deadLetter?.finish();
       await output?.finish();
       written = { output: output?.path, deadLetter: this.#deadLetter?.path };
@@ -555,6 +559,20 @@ function deadLetterLine(
   } catch (cause) {
     // An item JSON cannot hold (a BigInt, a cycle): keep its description instead of losing the line.
     return JSON.stringify({ item: { unserializable: describeError(cause).message }, ...record });
+  }
+}
+
+/** The run's files (and their `.part` files) on one path would overwrite each other. */
+function checkDistinct(files: readonly ({ path: string; partPath?: string } | undefined)[]): void {
+  const seen = new Set<string>();
+  for (const path of files.flatMap((f) => (f === undefined ? [] : [f.path, f.partPath]))) {
+    if (path === undefined) continue;
+    if (seen.has(resolve(path))) {
+      throw new InvalidArgumentError(
+        `The pipeline's output, dead-letter and checkpoint files (and their .part files) must be distinct; ${path} is used twice`,
+      );
+    }
+    seen.add(resolve(path));
   }
 }
 
