@@ -269,6 +269,7 @@ export class Engine<Module extends TaskModule = TaskModule> {
       signal: this.#root.signal,
       shutdownGrace: this.#options.shutdownGrace,
       threads: this.#pool.options.threads,
+      taskNames: this.#pool.taskNames,
       cpu: (name, inputs) =>
         this.map(name as never, inputs as never, { settle: true, batch: inputs.length }),
       attach: (run) => {

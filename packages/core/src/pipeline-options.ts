@@ -284,7 +284,8 @@ export function checkIoOptions<T>(input: IoStageOptions<T> | undefined) {
   checkDuration('options.timeout', o.timeout);
   if (o.key !== undefined) checkFunction('options.key', o.key);
   if (o.limiter !== undefined) {
-    const run = (o.limiter as { run?: unknown } | null)?.run;
+    const limiter = o.limiter as { run?: unknown } | null;
+    const run = readValue('options.limiter', () => limiter?.run);
     if (typeof run !== 'function') {
       throw new InvalidArgumentError('Expected options.limiter to be a limiter from limiter()');
     }

@@ -13,6 +13,7 @@ import {
   type TaskModule,
   type TaskResult,
   type TasksOf,
+  UnknownTaskError,
 } from '@tandem/workers';
 import { checkFunction, checkInteger } from '@tandem/workers/internal';
 import { PipelineUsedError } from './errors.js';
@@ -146,6 +147,8 @@ export class Pipeline<T, Module extends TaskModule = TaskModule> implements Asyn
   /**
    * Task `task` of the engine's module on each item, in the pool, several items per message
    * (see `CpuStageOptions`). Typed by the module: the item type must fit the task's input.
+   * A name the module does not define throws `UnknownTaskError` (`ERR_TANDEM_UNKNOWN_TASK`)
+   * at once, rather than failing every item.
    */
   cpu<Name extends CpuTaskName<Module, T>>(
     task: Name,
@@ -153,6 +156,9 @@ export class Pipeline<T, Module extends TaskModule = TaskModule> implements Asyn
   ): Pipeline<TaskResult<TasksOf<Module>[Name]>, Module> {
     if (typeof task !== 'string') {
       throw new InvalidArgumentError(`Expected the task name to be a string, got ${typeof task}`);
+    }
+    if (!this.#host.taskNames.includes(task)) {
+      throw new UnknownTaskError(task, this.#host.taskNames);
     }
     const { batch, concurrency, name } = checkCpuOptions(options, this.#host.threads);
     return this.#extend(cpuStage(task, checkStageName(name), batch, concurrency));

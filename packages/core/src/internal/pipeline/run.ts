@@ -39,6 +39,8 @@ export interface PipelineHost {
   readonly signal: AbortSignal;
   readonly shutdownGrace: number;
   readonly threads: number;
+  /** The tasks the engine's module defines (what `.cpu()` may name). */
+  readonly taskNames: readonly string[];
   /** Runs task `name` on `inputs` as one message. */
   cpu(name: string, inputs: unknown[]): Promise<PromiseSettledResult<unknown>[]>;
   /** Registers a run for `close()` to drain; throws `PoolClosedError` once closing. */
