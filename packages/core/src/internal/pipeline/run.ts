@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CallbackError, clock, InvalidArgumentError } from '@tandem/workers';
@@ -35,9 +36,6 @@ import { isThenable, StageCounters, type StageRuntime, type StageSpec } from './
 
 /** What the engine gives a run. */
 export interface PipelineHost {
-  /** Aborts when the engine shuts down: the run then drains within `shutdownGrace`. */
-  readonly signal: AbortSignal;
-  readonly shutdownGrace: number;
   readonly threads: number;
   /** The tasks the engine's module defines (what `.cpu()` may name). */
   readonly taskNames: readonly string[];
@@ -136,12 +134,13 @@ export class PipelineRun {
     const { options } = this.#spec;
     this.#started = clock().now();
     this.#monitor.start();
-    const onShutdown = () => void this.drain(this.#host.shutdownGrace);
-    this.#host.signal.addEventListener('abort', onShutdown, { once: true });
     try {
       await this.#openFiles();
       this.#startTimers();
       const scope = newScope({ name: options.name, signal: options.signal }, { errorMode: 'body' });
+      // Every item in flight may wait on the run's signal at once (a limiter's queue, a cpu
+      // message): one listener each, as many as the stages' concurrency, not a leak.
+      setMaxListeners(0, scope.signal);
       this.#scope = scope;
       try {
         await scope.run((s) => this.#pump(s.signal));
@@ -159,7 +158,6 @@ export class PipelineRun {
       await this.#abandonFiles();
       throw error;
     } finally {
-      this.#host.signal.removeEventListener('abort', onShutdown);
       this.#over = true;
       for (const timer of this.#timers) timer.cancel();
       this.#monitor.stop();
