@@ -54,8 +54,9 @@ export type CpuTaskName<Module extends TaskModule, T> = {
 /** A `for await` view of a run, with its report once it ends. */
 export interface PipelineStream<T> extends AsyncIterable<T> {
   /**
-   * Resolves when the run ends (rejects when it fails). Leaving the loop early stops the run:
-   * the report then says `interrupted`.
+   * Resolves when the run ends (rejects when it fails): the loop took every value, or left
+   * early, which stops the run (the report then says `interrupted`). So do not await it inside
+   * the loop: it waits for the loop.
    */
   readonly report: Promise<PipelineReport>;
 }

@@ -3,7 +3,8 @@
  * policy, the checkpoint journal, progress, and the drain that an engine close asks for.
  *
  * Endings:
- * - complete: outputs renamed into place, journal deleted, report resolved;
+ * - complete (and a `for await` loop took every value): outputs renamed into place, journal
+ *   deleted, report resolved;
  * - drained (`drain(grace)`: engine close or shutdown, or a `for await` loop left early):
  *   intake stops, in-flight items get `grace` ms, then are abandoned; what finished is
  *   committed; report resolved with `interrupted: true`;
@@ -126,7 +127,8 @@ export class PipelineRun {
     this.#stopIntake.resolve();
     // Ref'd: a close waiting for this run keeps the process up until the grace runs out. Not
     // armed once the run's timers were cancelled (it ended): it would only hold the process.
-    if (!this.#over) this.#timers.push(startTimer(grace, () => this.#cut()));
+    if (grace <= 0) this.#cut();
+    else if (!this.#over) this.#timers.push(startTimer(grace, () => this.#cut()));
     return this.#finished.promise;
   }
 
@@ -142,6 +144,8 @@ export class PipelineRun {
       // message): one listener each, as many as the stages' concurrency, not a leak.
       setMaxListeners(0, scope.signal);
       this.#scope = scope;
+      // Cut off while its files were opening: the pump never starts.
+      if (this.#cutOff) scope.cancel();
       try {
         await scope.run((s) => this.#pump(s.signal));
       } catch (error) {
@@ -349,7 +353,7 @@ export class PipelineRun {
 
   /** The drain's grace ran out: abandon what is in flight. */
   #cut(): void {
-    if (this.#cutOff) return;
+    if (this.#cutOff || this.#over) return;
     this.#cutOff = true;
     this.#sink.abandon();
     this.#scope?.cancel(
@@ -474,6 +478,9 @@ export class PipelineRun {
   }
 
   async #end(): Promise<PipelineReport> {
+    // A `for await` loop has the last rows still to take: the run completes once it took them
+    // (they are journaled then), or is interrupted if the loop leaves first.
+    if (this.#fatal === undefined && this.#exhausted && !this.#cutOff) await this.#sink.drained();
     // The last progress call comes before the outcome is decided: a throw from it fails the
     // run, and a failed run renames nothing into place.
     if (this.#spec.options.onProgress !== undefined || this.#bar?.enabled) this.#progress();

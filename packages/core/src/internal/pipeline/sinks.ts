@@ -23,6 +23,11 @@ export interface Sink {
   claim(key: string): boolean;
   /** Waits while the sink holds too much. */
   relieve(): Promise<void> | undefined;
+  /**
+   * Resolves once every row written was taken by the consumer (a `for await` loop came back
+   * for the next one) or nobody takes rows any more; undefined when rows need no taker.
+   */
+  drained(): Promise<void> | undefined;
   /** No more rows: the run ended (`error` when it failed). */
   end(error?: unknown): void;
   /** Nobody takes rows any more (the run was cut off): never make the producer wait again. */
@@ -57,6 +62,10 @@ export class FileSink implements Sink {
     return this.file.full ? this.file.flush(false) : undefined;
   }
 
+  drained(): undefined {
+    return undefined;
+  }
+
   end(): void {}
   abandon(): void {}
 }
@@ -84,6 +93,9 @@ export class CollectSink implements Sink {
   relieve(): undefined {
     return undefined;
   }
+  drained(): undefined {
+    return undefined;
+  }
   end(): void {}
   abandon(): void {}
 }
@@ -99,6 +111,9 @@ export class DiscardSink implements Sink {
     return false;
   }
   relieve(): undefined {
+    return undefined;
+  }
+  drained(): undefined {
     return undefined;
   }
   end(): void {}
@@ -128,6 +143,7 @@ export class StreamSink implements Sink {
   #ended: { error: unknown } | undefined;
   #consumer: Deferred<void> | undefined;
   #producer: Deferred<void> | undefined;
+  #drained: Deferred<void> | undefined;
   #abandoned = false;
   readonly #onConsumed: (keys: readonly string[]) => void;
 
@@ -167,6 +183,13 @@ export class StreamSink implements Sink {
     this.#abandoned = true;
     this.#producer?.resolve();
     this.#producer = undefined;
+    this.#drained?.resolve();
+  }
+
+  drained(): Promise<void> | undefined {
+    if (this.#abandoned || this.#acked >= this.#queue.length) return undefined;
+    this.#drained ??= deferred();
+    return this.#drained.promise;
   }
 
   /**
@@ -174,12 +197,7 @@ export class StreamSink implements Sink {
    * run ended and every row was taken (then `ended` says whether it failed).
    */
   async next(): Promise<{ value: unknown } | undefined> {
-    if (this.#head > this.#acked) {
-      this.#acked = this.#head;
-      const previous = this.#queue[this.#head - 1] as Message;
-      if (previous === this.#newest) this.#newest = undefined;
-      if (previous.keys.length > 0) this.#onConsumed(previous.keys);
-    }
+    this.#ack();
     // Drop taken messages now and then, so the queue array does not grow for ever.
     if (this.#head > 1024) {
       this.#queue.splice(0, this.#head - 1);
@@ -188,7 +206,9 @@ export class StreamSink implements Sink {
     }
     while (this.#head >= this.#queue.length) {
       if (this.#ended !== undefined) return undefined;
-      // Shared: a caller may have several next() calls waiting at once (not `for await`).
+      // A caller may have several next() calls waiting at once (not `for await`): the rows
+      // they took are consumed once one of them waits for more.
+      this.#ack();
       this.#consumer ??= deferred();
       await this.#consumer.promise;
     }
@@ -196,6 +216,16 @@ export class StreamSink implements Sink {
     this.#producer?.resolve();
     this.#producer = undefined;
     return { value: message.value };
+  }
+
+  /** Marks every row taken so far consumed, handing their keys to the journal. */
+  #ack(): void {
+    for (; this.#acked < this.#head; this.#acked++) {
+      const message = this.#queue[this.#acked] as Message;
+      if (message === this.#newest) this.#newest = undefined;
+      if (message.keys.length > 0) this.#onConsumed(message.keys);
+    }
+    if (this.#acked >= this.#queue.length) this.#drained?.resolve();
   }
 
   get ended(): { error: unknown } | undefined {
