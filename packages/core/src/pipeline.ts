@@ -169,7 +169,9 @@ export class Pipeline<T, Module extends TaskModule = TaskModule> implements Asyn
    * Runs the pipeline into an NDJSON file: written to `<path>.part` and renamed to `path` once
    * the run completes, so `path` never holds a partial run. Resolves with the report.
    * Interrupted (engine close or shutdown), it resolves with `interrupted: true` and no
-   * output, keeping the `.part` file only for a checkpoint's resume. Rejects on failure.
+   * output, keeping the `.part` file only for a checkpoint's resume. Rejects on failure; a
+   * schema fast-json-stringify cannot compile rejects with `InvalidArgumentError`
+   * (`ERR_TANDEM_INVALID_ARGUMENT`, the compiler's error as `cause`) before anything is written.
    */
   toFile(path: string, options?: ToFileOptions): Promise<PipelineReport> {
     return this.#start(() => {

@@ -5,6 +5,7 @@
  * @module
  */
 import { createRequire } from 'node:module';
+import { InvalidArgumentError } from '@tandem/workers';
 import { type Deferred, deferred } from '@tandem/workers/internal';
 import { PartFile } from './part-file.js';
 
@@ -74,7 +75,14 @@ export class FileSink implements Sink {
 function compile(schema: object): (value: unknown) => string {
   const require = createRequire(import.meta.url);
   const build = require('fast-json-stringify') as (schema: object) => (value: unknown) => string;
-  return build(schema);
+  try {
+    return build(schema);
+  } catch (cause) {
+    throw new InvalidArgumentError(
+      'Expected options.schema to be a JSON schema fast-json-stringify can compile; see error.cause',
+      { cause },
+    );
+  }
 }
 
 export class CollectSink implements Sink {
