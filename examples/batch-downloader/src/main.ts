@@ -86,7 +86,6 @@ async function main(config: Config): Promise<void> {
       attempts: config.attempts,
       timeouts: config.timeouts,
       progressBar: true,
-      stopping: stops.stopping,
       ...(config.verbose
         ? {
             onFinished: (row) => {

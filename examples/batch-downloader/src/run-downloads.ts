@@ -27,14 +27,6 @@ async function removeParts(dir: string): Promise<void> {
   );
 }
 
-/** Rejects with the signal's reason once it aborts. */
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_resolve, reject) => {
-    signal.throwIfAborted();
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
-}
-
 /** Where a run keeps what it writes, inside its output folder. */
 export function outputPaths(out: string) {
   return {
@@ -54,12 +46,6 @@ export interface DownloadRunOptions {
   readonly attempts: number;
   readonly timeouts: Timeouts;
   readonly progressBar: boolean;
-  /**
-   * Aborted on Ctrl-C: from then on no download starts (those under way finish within the
-   * engine's grace). Without it, the pipeline's drain would also start the items already
-   * read into its buffers.
-   */
-  readonly stopping?: AbortSignal | undefined;
   /** Called for each file once analysed (before it is written to the report). */
   readonly onFinished?: ((row: ReportRow) => void) | undefined;
   /** Called for each file that failed for good (it goes to the dead-letter file). */
@@ -126,26 +112,18 @@ export async function runDownloads(
       })
       .io(
         async (target, { signal, attempt }): Promise<FetchedFile> => {
-          // Not started before Ctrl-C: wait for the grace to end; the item is then abandoned,
-          // not journaled, and --resume downloads it.
-          // (Before taking a host's permit: a parked item must not keep a retry of another
-          // file of that host waiting. That is why the limiter is called here rather than
-          // given to .io() as its `limiter` option, which would take the permit first.)
-          if (attempt === 1 && options.stopping?.aborted) await aborted(signal);
           // A retry starts after its failure was reported to the limiter: see what it did.
+          // (On Ctrl-C the pipeline's drain starts no download that had not begun: those are
+          // left for --resume; the ones under way get the grace.)
           if (attempt > 1) watchHost(target.url);
           const path = join(paths.files, target.name);
-          const done = await perHost.run(
-            (joined) =>
-              download(target.url, path, {
-                dispatcher,
-                signal: joined ?? signal,
-                onBytes: (n) => {
-                  received += n;
-                },
-              }),
-            { key: hostOf(target.url), signal },
-          );
+          const done = await download(target.url, path, {
+            dispatcher,
+            signal,
+            onBytes: (n) => {
+              received += n;
+            },
+          });
           const { name, url } = target;
           return {
             name,
@@ -159,6 +137,8 @@ export async function runDownloads(
         {
           name: 'download',
           concurrency: options.concurrency,
+          limiter: perHost,
+          key: (target) => hostOf(target.url),
           retry: {
             attempts: options.attempts,
             backoff: { initial: 200, factor: 2, max: 5_000 },

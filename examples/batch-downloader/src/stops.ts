@@ -1,15 +1,13 @@
 /**
  * How a run is stopped early: Ctrl-C or SIGTERM (the engine's `shutdownSignals` drain the
- * pipeline; here, no new download starts from then on), or the deadline (the run is cut at
- * once). Says which happened, for the summary and the exit code.
+ * pipeline: no new download starts, those under way get the grace), or the deadline (the run
+ * is cut at once). Says which happened, for the summary and the exit code.
  *
  * @module
  */
 import type { Engine } from '@tandem/core';
 
 export interface Stops {
-  /** Aborts on the first Ctrl-C / SIGTERM: downloads not yet started then never start. */
-  readonly stopping: AbortSignal;
   /** What stopped the run (`Ctrl-C`, `SIGTERM`, `the deadline (…)`), if anything did. */
   readonly reason: string | undefined;
   readonly deadlinePassed: boolean;
@@ -22,7 +20,6 @@ export function watchStops(
   options: { readonly grace: number; readonly deadline: number },
   log: (line: string) => void,
 ): Stops {
-  const stopping = new AbortController();
   let reason: string | undefined;
   let deadlinePassed = false;
   for (const [signal, name] of [
@@ -31,7 +28,6 @@ export function watchStops(
   ] as const) {
     process.once(signal, () => {
       reason ??= name;
-      stopping.abort();
       log(
         `stopping: downloads under way get ${options.grace} ms to finish (${name} again quits at once)`,
       );
@@ -47,7 +43,6 @@ export function watchStops(
       }, options.deadline)
     : undefined;
   return {
-    stopping: stopping.signal,
     get reason() {
       return reason;
     },

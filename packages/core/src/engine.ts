@@ -239,8 +239,8 @@ export class Engine<Module extends TaskModule = TaskModule> {
    * pipeline guide (docs/pipeline.md). `options.total` defaults to the source's `length` or
    * `size` when it has one.
    *
-   * While a run is under way, `close()` and `shutdown()` drain it first: intake stops,
-   * in-flight items get the close's timeout (`shutdownGrace` on shutdown) to finish, and the
+   * While a run is under way, `close()` and `shutdown()` drain it first: intake stops, items
+   * read but not begun by any stage are left (for a resumed run), in-flight items get the close's timeout (`shutdownGrace` on shutdown) to finish, and the
    * run resolves with `interrupted: true`. A run started once the engine is closing rejects
    * with `PoolClosedError` (`ERR_TANDEM_POOL_CLOSED`).
    *

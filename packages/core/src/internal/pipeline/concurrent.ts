@@ -9,7 +9,7 @@
  * @module
  */
 import { type Deferred, deferred } from '@tandem/workers/internal';
-import type { Envelope } from './groups.js';
+import { begin, type Envelope } from './groups.js';
 
 export interface ConcurrentOptions {
   readonly concurrency: number;
@@ -17,6 +17,10 @@ export interface ConcurrentOptions {
   readonly ordered: boolean;
   /** Once it aborts, nothing more starts; waiting envelopes are dropped (their items redone). */
   readonly signal: AbortSignal;
+  /** Whether a drain began: then only envelopes some stage already began on are started. */
+  draining(): boolean;
+  /** An envelope was left by a drain. */
+  left(): void;
   /** Envelopes per job at most (a cpu stage's message size; 1 for an io stage). */
   take(): number;
   /** Runs one job; resolves with its outputs. A rejection ends the stage with that error. */
@@ -64,6 +68,7 @@ export async function* concurrent(
   };
 
   const start = (batch: Envelope[]) => {
+    for (const envelope of batch) begin(envelope, false);
     const seq = nextJob++;
     running += 1;
     inJobs += batch.length;
@@ -90,6 +95,11 @@ export async function* concurrent(
       const take = Math.max(1, options.take());
       const room = concurrency * take + buffer;
       if (options.signal.aborted) waiting = [];
+      else if (options.draining() && waiting.length > 0) {
+        const before = waiting.length;
+        waiting = waiting.filter((envelope) => begin(envelope, true));
+        for (let i = waiting.length; i < before; i++) options.left();
+      }
       while (running < concurrency && waiting.length > 0 && readyCount + inJobs < room) {
         const batch = waiting.length <= take ? waiting : waiting.slice(0, take);
         waiting = waiting.length <= take ? [] : waiting.slice(take);

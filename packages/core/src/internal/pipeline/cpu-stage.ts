@@ -33,6 +33,8 @@ export function cpuStage(
         buffer: rt.buffer,
         ordered: rt.ordered,
         signal: rt.signal,
+        draining: rt.draining,
+        left: rt.left,
         take: () => size?.value ?? (batch as number),
         work: async (envelopes) => {
           counters.in += envelopes.length;

@@ -22,6 +22,8 @@ export interface Group {
   failed: number;
   /** Rows waiting for the group to finish (only when rows are held). */
   rows: unknown[];
+  /** Some stage began work on it: a drain lets it finish; one not begun is left for a resume. */
+  started: boolean;
 }
 
 export interface Envelope {
@@ -30,7 +32,7 @@ export interface Envelope {
 }
 
 export function newGroup(key: string | undefined): Group {
-  return { parent: undefined, pending: 1, keys: [key], failed: 0, rows: [] };
+  return { parent: undefined, pending: 1, keys: [key], failed: 0, rows: [], started: false };
 }
 
 /** What the book tells its owner. */
@@ -52,6 +54,18 @@ export function root(group: Group): Group {
     h = next;
   }
   return g;
+}
+
+/**
+ * Marks work begun on `envelope`, unless the run is draining and none had begun: then false,
+ * and the caller leaves it (not finished, not journaled: a resumed run does it).
+ */
+export function begin(envelope: Envelope, draining: boolean): boolean {
+  const g = root(envelope.group);
+  if (g.started) return true;
+  if (draining) return false;
+  g.started = true;
+  return true;
 }
 
 /**
@@ -86,6 +100,7 @@ export class GroupBook {
         joined.pending += g.pending;
         for (const key of g.keys) joined.keys.push(key);
         joined.failed += g.failed;
+        joined.started ||= g.started;
         for (const row of g.rows) joined.rows.push(row);
         g.keys = [];
         g.rows = [];

@@ -41,6 +41,8 @@ export function ioStage(fn: IoFn, name: string | undefined, policy: IoStagePolic
         buffer: rt.buffer,
         ordered: rt.ordered,
         signal: rt.signal,
+        draining: rt.draining,
+        left: rt.left,
         take: () => 1,
         work: async (batch) => {
           const out: Envelope[] = [];

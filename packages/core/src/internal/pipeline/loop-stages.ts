@@ -8,7 +8,7 @@
 import { InvalidArgumentError } from '@tandem/workers';
 import type { StageKind } from '../../pipeline-options.js';
 import { concurrent } from './concurrent.js';
-import type { Envelope } from './groups.js';
+import { begin, type Envelope } from './groups.js';
 import {
   isThenable,
   type StageCounters,
@@ -58,6 +58,8 @@ export function loopStage(
             buffer: rt.buffer,
             ordered: rt.ordered,
             signal: rt.signal,
+            draining: rt.draining,
+            left: rt.left,
             take: () => 1,
             work: async (batch) => {
               const out: Envelope[] = [];
@@ -89,6 +91,11 @@ async function* sequential(
       for (const envelope of chunk) {
         // Cancelled: the rest of the chunk is not started (those items are redone on resume).
         if (rt.signal.aborted) break;
+        // Draining: an item no stage has begun is left for a resumed run.
+        if (!begin(envelope, rt.draining())) {
+          rt.left();
+          continue;
+        }
         const pending = one(rt, counters, call, apply, envelope, out);
         if (pending !== undefined) await pending;
       }

@@ -6,7 +6,8 @@
  * - complete (and a `for await` loop took every value): outputs renamed into place, journal
  *   deleted, report resolved;
  * - drained (`drain(grace)`: engine close or shutdown, or a `for await` loop left early):
- *   intake stops, in-flight items get `grace` ms, then are abandoned; what finished is
+ *   intake stops, items no stage has begun are left, in-flight items get `grace` ms, then
+ *   are abandoned; what finished is
  *   committed; report resolved with `interrupted: true`;
  * - failed (`onError: 'fail'`, a broken source, a callback that threw) or cancelled
  *   (`options.signal`): in-flight items are abandoned, what finished is committed, and the
@@ -88,6 +89,9 @@ export class PipelineRun {
   #scope: ReturnType<typeof newScope> | undefined;
   #fatal: { error: unknown } | undefined;
   #cutOff = false;
+  #draining = false;
+  /** Items a drain left before any stage began on them. */
+  #left = 0;
   /** The run's outcome is decided (or it failed): no more timers, no more failures. */
   #over = false;
   #exhausted = false;
@@ -131,6 +135,7 @@ export class PipelineRun {
 
   /** Stops intake; abandons what is still in flight after `grace` ms. Resolves when the run ended. */
   drain(grace: number): Promise<void> {
+    this.#draining = true;
     this.#stopIntake.resolve();
     // Ref'd: a close waiting for this run keeps the process up until the grace runs out. Not
     // armed once the run's timers were cancelled (it ended): it would only hold the process.
@@ -236,6 +241,10 @@ export class PipelineRun {
     return {
       book: this.#book,
       signal,
+      draining: () => this.#draining,
+      left: () => {
+        this.#left += 1;
+      },
       buffer,
       ordered,
       threads: this.#host.threads,
@@ -522,7 +531,8 @@ export class PipelineRun {
     // run, and a failed run renames nothing into place.
     if (this.#spec.options.onProgress !== undefined || this.#bar?.enabled) this.#progress();
     this.#over = true;
-    const completed = this.#fatal === undefined && this.#exhausted && !this.#cutOff;
+    const completed =
+      this.#fatal === undefined && this.#exhausted && !this.#cutOff && this.#left === 0;
     this.#sink.end(this.#fatal?.error);
     const output = this.#sink.file;
     let written: { output?: string | undefined; deadLetter?: string | undefined } = {};
@@ -571,7 +581,7 @@ export class PipelineRun {
     const p = this.progress();
     const { read, done, failed, skipped, deadLettered, retried, resumed } = this.#count;
     return {
-      interrupted: !this.#exhausted || this.#cutOff,
+      interrupted: !this.#exhausted || this.#cutOff || this.#left > 0,
       read,
       done,
       failed,

@@ -13,6 +13,10 @@ export interface StageRuntime {
   readonly book: GroupBook;
   /** Aborts when the run is cancelled (its scope's signal). */
   readonly signal: AbortSignal;
+  /** True once a drain began: items no stage has begun are left, not started. */
+  draining(): boolean;
+  /** An item was left by a drain (counted, so the report says interrupted). */
+  left(): void;
   readonly buffer: number;
   readonly ordered: boolean;
   readonly threads: number;
