@@ -168,7 +168,7 @@ export const usage = (): string => {
     'Downloads files through one Tandem pipeline (I/O on the event loop, SHA-256 and a content',
     'analysis in worker threads), from an embedded fixture server with planned failures, or',
     'from --urls. Results on stdout, progress on stderr. Ctrl-C stops cleanly; --resume continues.',
-    'Exit codes: 0 every file ok, 1 some failed, 2 usage, 130 interrupted.',
+    'Exit codes: 0 every file ok (the fixture: all but its --fail-404 files), 1 some failed, 2 usage, 130 interrupted.',
     '',
     ...lines,
   ].join('\n');
