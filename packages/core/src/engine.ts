@@ -5,7 +5,9 @@
  * @module
  */
 import {
+  clock,
   type MapOptions,
+  PoolClosedError,
   type PoolStats,
   type RunOptions,
   type Service,
@@ -34,7 +36,10 @@ import {
 import { EngineServices } from './engine-services.js';
 import { CancelledError } from './errors.js';
 import { linkSignals } from './internal/link-signals.js';
+import type { PipelineHost } from './internal/pipeline/run.js';
 import { readOptions } from './internal/read-options.js';
+import { Pipeline } from './pipeline.js';
+import { checkPipelineOptions, checkSource, type PipelineOptions } from './pipeline-options.js';
 import { type Scope, type ScopeOptions, scope } from './scope.js';
 import { onShutdownSignals, type ShutdownSignal } from './shutdown-signals.js';
 
@@ -80,6 +85,8 @@ export class Engine<Module extends TaskModule = TaskModule> {
   /** The root of the engine's scopes: `shutdown()` aborts it. */
   readonly #root = new AbortController();
   readonly #removeSignalHandlers: () => void;
+  /** Pipeline runs under way: `close()` drains them before closing the pool. */
+  readonly #pipelines = new Set<{ drain(grace: number): Promise<void> }>();
   #closing: Promise<void> | undefined;
 
   /**
@@ -227,6 +234,52 @@ export class Engine<Module extends TaskModule = TaskModule> {
   }
 
   /**
+   * A pipeline over `source` (an iterable or async iterable, read lazily): add stages, then
+   * run it with a sink (`toFile`, `collect`, `run`, `for await`). See `Pipeline` and the
+   * pipeline guide (docs/pipeline.md). `options.total` defaults to the source's `length` or
+   * `size` when it has one.
+   *
+   * While a run is under way, `close()` and `shutdown()` drain it first: intake stops,
+   * in-flight items get the close's timeout (`shutdownGrace` on shutdown) to finish, and the
+   * run resolves with `interrupted: true`. A run started once the engine is closing rejects
+   * with `PoolClosedError` (`ERR_TANDEM_POOL_CLOSED`).
+   *
+   * @throws InvalidArgumentError (`ERR_TANDEM_INVALID_ARGUMENT`), OutOfRangeError
+   * (`ERR_TANDEM_OUT_OF_RANGE`) for a source that is not iterable or bad options, at once.
+   *
+   * @example
+   * const report = await engine
+   *   .pipeline(urls, { onError: 'skip' })
+   *   .io((url, { signal }) => fetch(url, { signal }).then((r) => r.text()), { concurrency: 16 })
+   *   .cpu('wordCount')
+   *   .toFile('out/counts.ndjson');
+   */
+  pipeline<T>(
+    source: Iterable<T> | AsyncIterable<T>,
+    options?: PipelineOptions<T>,
+  ): Pipeline<T, Module> {
+    checkSource(source);
+    const checked = checkPipelineOptions(options as PipelineOptions<unknown> | undefined);
+    const total = checked.total ?? sizeOf(source);
+    return new Pipeline<T, Module>(this.#pipelineHost(), source, { ...checked, total });
+  }
+
+  #pipelineHost(): PipelineHost {
+    return {
+      signal: this.#root.signal,
+      shutdownGrace: this.#options.shutdownGrace,
+      threads: this.#pool.options.threads,
+      cpu: (name, inputs) =>
+        this.map(name as never, inputs as never, { settle: true, batch: inputs.length }),
+      attach: (run) => {
+        if (this.#closing !== undefined) throw new PoolClosedError();
+        this.#pipelines.add(run);
+        return () => this.#pipelines.delete(run);
+      },
+    };
+  }
+
+  /**
    * Runs `body` in a new scope (a task group): see `scope()`. `engine.run` and `engine.map`
    * inside it use its signal, so leaving, failing or timing out cancels the CPU work too.
    * Options come first: `engine.scope(body, options)` is refused with `InvalidArgumentError`
@@ -349,7 +402,12 @@ export class Engine<Module extends TaskModule = TaskModule> {
 
   async #close(timeout: number | undefined): Promise<void> {
     try {
-      await this.#pool.close(timeout === undefined ? {} : { timeout });
+      // Pipelines first: their in-flight items still need the pool to finish.
+      const grace = timeout ?? DEFAULT_CLOSE_TIMEOUT;
+      const started = clock().now();
+      await Promise.all([...this.#pipelines].map((run) => run.drain(grace)));
+      const left = Math.max(0, grace - (clock().now() - started));
+      await this.#pool.close({ timeout: left });
     } finally {
       await this.#services.close();
       this.#monitor.stop();
@@ -360,5 +418,19 @@ export class Engine<Module extends TaskModule = TaskModule> {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+}
+
+/** `close()`'s default timeout, the pool's own. */
+const DEFAULT_CLOSE_TIMEOUT = 30_000;
+
+/** The size of a source that knows it (an array's length, a Set's size). */
+function sizeOf(source: object): number | undefined {
+  try {
+    const { length, size } = source as { length?: unknown; size?: unknown };
+    const n = Array.isArray(source) ? length : size;
+    return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
+  } catch {
+    return undefined;
   }
 }

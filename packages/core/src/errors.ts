@@ -166,3 +166,60 @@ export class ChannelClosedError extends TandemError {
     );
   }
 }
+
+/** One attempt of an item in a pipeline stage, as kept for `PipelineItemError` and dead letters. */
+export interface PipelineAttempt {
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** How long it ran, in ms. */
+  readonly ms: number;
+  /** What it failed with. */
+  readonly error: unknown;
+}
+
+/**
+ * An item failed in a pipeline whose `onError` said `'fail'`: the pipeline stopped and rejects
+ * with this. `cause` is the item's own error (the last attempt's, after retries), `item` the
+ * value that entered the failing stage, `stage` that stage's name, `attempts` every attempt.
+ */
+export class PipelineItemError extends TandemError {
+  override readonly code = 'ERR_TANDEM_PIPELINE_ITEM_FAILED' as const;
+  readonly stage: string;
+  readonly item: unknown;
+  readonly attempts: readonly PipelineAttempt[];
+  constructor(stage: string, item: unknown, attempts: readonly PipelineAttempt[], cause: unknown) {
+    super(
+      `An item failed in pipeline stage '${stage}' and onError is 'fail'; see error.cause and error.item. Use onError: 'skip' or { deadLetter } to go on past failing items.`,
+      { cause },
+    );
+    this.stage = stage;
+    this.item = item;
+    this.attempts = attempts;
+  }
+}
+
+/** A pipeline that already ran, or was extended by another stage, was used again. */
+export class PipelineUsedError extends TandemError {
+  override readonly code = 'ERR_TANDEM_PIPELINE_USED' as const;
+  constructor(what: string) {
+    super(
+      `This pipeline was already ${what}; a pipeline runs once and each stage method returns a new one. Build another with engine.pipeline().`,
+    );
+  }
+}
+
+/**
+ * A checkpoint journal does not match what it describes: its output files are missing or
+ * shorter than it records, it is not a journal, or it was written for other output paths.
+ */
+export class CheckpointError extends TandemError {
+  override readonly code = 'ERR_TANDEM_CHECKPOINT_MISMATCH' as const;
+  readonly path: string;
+  constructor(path: string, problem: string, options?: ErrorOptions) {
+    super(
+      `Checkpoint ${path}: ${problem}. Resume with the same output paths, or delete the journal (and its .part files) to start over.`,
+      options,
+    );
+    this.path = path;
+  }
+}

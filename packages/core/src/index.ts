@@ -65,15 +65,20 @@ export type { LoopDelay } from './diagnostics/loop-delay.js';
 export { LoopDelayMonitor } from './diagnostics/loop-delay.js';
 export type { EngineOptions, EngineStats, Settled } from './engine.js';
 export { Engine } from './engine.js';
+export type { PipelineAttempt } from './errors.js';
 export {
   AllFailedError,
   CancelledError,
   ChannelClosedError,
+  CheckpointError,
+  PipelineItemError,
+  PipelineUsedError,
   RetryError,
   ScopeClosedError,
   TaskGroupError,
   TimeoutError,
 } from './errors.js';
+export type { PipelineReport, StageReport } from './internal/pipeline/report.js';
 export type {
   AcquireOptions,
   Limiter,
@@ -83,6 +88,22 @@ export type {
   Permit,
 } from './limiter.js';
 export { limiter } from './limiter.js';
+export type { CpuTaskName, PipelineStream } from './pipeline.js';
+export { Pipeline } from './pipeline.js';
+export type {
+  CheckpointOptions,
+  CpuStageOptions,
+  ErrorAction,
+  IoContext,
+  IoStageOptions,
+  LoopStageOptions,
+  OnError,
+  PipelineOptions,
+  PipelineProgress,
+  StageInfo,
+  StageKind,
+  ToFileOptions,
+} from './pipeline-options.js';
 export type { BackoffOptions, Jitter, RetryOptions } from './retry.js';
 export { retry } from './retry.js';
 export type { Scope, ScopeOptions, SpawnOptions, Task } from './scope.js';

@@ -1,0 +1,526 @@
+/**
+ * One run of a pipeline: source → stages → sink inside a scope of its own, with the failure
+ * policy, the checkpoint journal, progress, and the drain that an engine close asks for.
+ *
+ * Endings:
+ * - complete: outputs renamed into place, journal deleted, report resolved;
+ * - drained (`drain(grace)`: engine close or shutdown, or a `for await` loop left early):
+ *   intake stops, in-flight items get `grace` ms, then are abandoned; what finished is
+ *   committed; report resolved with `interrupted: true`;
+ * - failed (`onError: 'fail'`, a broken source, a callback that threw) or cancelled
+ *   (`options.signal`): in-flight items are abandoned, what finished is committed, and the
+ *   run rejects.
+ * With a checkpoint, the `.part` files and the journal are kept for a resumed run whenever it
+ * did not complete; without one, they are deleted: no output is ever half-written.
+ *
+ * @module
+ */
+import { rm } from 'node:fs/promises';
+import { CallbackError, clock, InvalidArgumentError } from '@tandem/workers';
+import { deferred, startTimer, type Timer } from '@tandem/workers/internal';
+import { LoopDelayMonitor } from '../../diagnostics/loop-delay.js';
+import { CancelledError, type PipelineAttempt, PipelineItemError } from '../../errors.js';
+import type { CheckedPipelineOptions, PipelineProgress } from '../../pipeline-options.js';
+import { newScope } from '../../scope.js';
+import { describeError } from './describe-error.js';
+import { type Envelope, type Group, GroupBook, newGroup } from './groups.js';
+import { Journal } from './journal.js';
+import { PartFile } from './part-file.js';
+import { ProgressBar } from './progress-bar.js';
+import type { PipelineReport } from './report.js';
+import type { Sink } from './sinks.js';
+import { readSource } from './source.js';
+import { StageCounters, type StageRuntime, type StageSpec } from './stage-runtime.js';
+
+/** What the engine gives a run. */
+export interface PipelineHost {
+  /** Aborts when the engine shuts down: the run then drains within `shutdownGrace`. */
+  readonly signal: AbortSignal;
+  readonly shutdownGrace: number;
+  readonly threads: number;
+  /** Runs task `name` on `inputs` as one message. */
+  cpu(name: string, inputs: unknown[]): Promise<PromiseSettledResult<unknown>[]>;
+  /** Registers a run for `close()` to drain; throws `PoolClosedError` once closing. */
+  attach(run: { drain(grace: number): Promise<void> }): () => void;
+}
+
+export interface PipelineSpec {
+  readonly source: Iterable<unknown> | AsyncIterable<unknown>;
+  readonly options: CheckedPipelineOptions<unknown>;
+  readonly stages: readonly StageSpec[];
+}
+
+/** Codes that are no item's fault: the run stops, whatever the policy. */
+const RUN_LEVEL = new Set([
+  'ERR_TANDEM_POOL_CLOSED',
+  'ERR_TANDEM_POOL_DESTROYED',
+  'ERR_TANDEM_POOL_BROKEN',
+]);
+/** Finished keys past which the run commits at once rather than at the next tick. */
+const COMMIT_KEYS = 10_000;
+
+export class PipelineRun {
+  readonly #spec: PipelineSpec;
+  readonly #host: PipelineHost;
+  readonly #sink: Sink;
+  readonly #counters: StageCounters[];
+  readonly #sinkCounters: StageCounters;
+  readonly #book: GroupBook;
+  readonly #monitor = new LoopDelayMonitor();
+  readonly #bar: ProgressBar | undefined;
+  readonly #stopIntake = deferred<void>();
+  readonly #finished = deferred<void>();
+  #deadLetter: PartFile | undefined;
+  #journal: Journal | undefined;
+  #done = new Set<string>();
+  #seen = new Set<string>();
+  #toJournal: string[] = [];
+  #committing: Promise<void> = Promise.resolve();
+  #scope: ReturnType<typeof newScope> | undefined;
+  #fatal: { error: unknown } | undefined;
+  #cutOff = false;
+  #exhausted = false;
+  #timers: Timer[] = [];
+  #started = 0;
+  #count = { read: 0, done: 0, failed: 0, skipped: 0, deadLettered: 0, retried: 0, resumed: 0 };
+
+  constructor(spec: PipelineSpec, host: PipelineHost, sink: Sink) {
+    this.#spec = spec;
+    this.#host = host;
+    this.#sink = sink;
+    this.#counters = spec.stages.map(
+      (stage, i) => new StageCounters(stage.name ?? `${stage.kind}#${i + 1}`, stage.kind),
+    );
+    this.#sinkCounters = new StageCounters(sink.kind, 'sink');
+    const holdRows = spec.options.checkpoint !== undefined;
+    this.#book = new GroupBook(
+      { write: (row) => sink.write(row), finished: (group) => this.#finishedGroup(group) },
+      holdRows,
+    );
+    this.#bar = spec.options.progressBar ? new ProgressBar() : undefined;
+  }
+
+  /** Runs to the end; see the module comment for how it ends. */
+  async execute(): Promise<PipelineReport> {
+    try {
+      const detach = this.#host.attach(this);
+      try {
+        return await this.#execute();
+      } finally {
+        detach();
+      }
+    } catch (error) {
+      // A `for await` loop waiting for the next value must learn that none will come.
+      this.#sink.end(error);
+      throw error;
+    } finally {
+      this.#finished.resolve();
+    }
+  }
+
+  /** Stops intake; abandons what is still in flight after `grace` ms. Resolves when the run ended. */
+  drain(grace: number): Promise<void> {
+    this.#stopIntake.resolve();
+    this.#timers.push(startTimer(grace, () => this.#cut(), true));
+    return this.#finished.promise;
+  }
+
+  async #execute(): Promise<PipelineReport> {
+    const { options } = this.#spec;
+    this.#started = clock().now();
+    this.#monitor.start();
+    const onShutdown = () => void this.drain(this.#host.shutdownGrace);
+    this.#host.signal.addEventListener('abort', onShutdown, { once: true });
+    try {
+      await this.#openFiles();
+      this.#startTimers();
+      const scope = newScope({ name: options.name, signal: options.signal }, { errorMode: 'body' });
+      this.#scope = scope;
+      try {
+        await scope.run((s) => this.#pump(s.signal));
+      } catch (error) {
+        // A cancellation from options.signal, or what the pump threw while not cut off.
+        if (!this.#cutOff) this.#fatal ??= { error };
+      }
+      if (this.#fatal === undefined && !this.#cutOff && scope.signal.aborted) {
+        this.#fatal = { error: scope.signal.reason };
+      }
+      return await this.#end();
+    } catch (error) {
+      await this.#abandonFiles();
+      throw error;
+    } finally {
+      this.#host.signal.removeEventListener('abort', onShutdown);
+      for (const timer of this.#timers) timer.cancel();
+      this.#monitor.stop();
+      this.#bar?.end();
+    }
+  }
+
+  async #pump(signal: AbortSignal): Promise<void> {
+    const rt = this.#runtime(signal);
+    const chunk = Math.min(this.#spec.options.buffer, 256);
+    const reader = {
+      admit: (item: unknown) => this.#admit(item),
+      stopped: this.#stopIntake,
+      exhausted: false,
+    };
+    let stream: AsyncIterable<Envelope[]> = readSource(this.#spec.source, chunk, reader);
+    for (const [i, stage] of this.#spec.stages.entries()) {
+      stream = stage.build(stream, rt, this.#counters[i] as StageCounters);
+    }
+    try {
+      for await (const envelopes of stream) {
+        for (const envelope of envelopes) this.#emit(envelope);
+        await this.#sink.relieve();
+        if (this.#toJournal.length >= COMMIT_KEYS) await this.#commit();
+        if (this.#fatal !== undefined || this.#cutOff) break;
+      }
+    } catch (error) {
+      // Once cut off (or failed), a stage rejecting with the cancellation is expected.
+      if (!this.#cutOff && this.#fatal === undefined) throw error;
+    } finally {
+      this.#exhausted = reader.exhausted;
+    }
+  }
+
+  #runtime(signal: AbortSignal): StageRuntime {
+    const { buffer, ordered } = this.#spec.options;
+    return {
+      book: this.#book,
+      signal,
+      buffer,
+      ordered,
+      threads: this.#host.threads,
+      fail: (stage, envelope, error, attempts) => this.#fail(stage, envelope, error, attempts),
+      retried: (stage) => {
+        stage.retried += 1;
+        this.#count.retried += 1;
+      },
+      cpu: (name, inputs) => this.#host.cpu(name, inputs),
+    };
+  }
+
+  /** A source item enters: its key checked against the journal, its group started. */
+  #admit(item: unknown): Envelope | undefined {
+    this.#count.read += 1;
+    const checkpoint = this.#spec.options.checkpoint;
+    if (checkpoint === undefined) return { value: item, group: newGroup(undefined) };
+    let key: unknown;
+    try {
+      key = checkpoint.key(item);
+    } catch (error) {
+      return this.#failAtSource(item, new CallbackError('options.checkpoint.key', error));
+    }
+    if (typeof key !== 'string') {
+      return this.#failAtSource(
+        item,
+        new InvalidArgumentError(
+          `Expected options.checkpoint.key() to return a string, got ${typeof key}`,
+        ),
+      );
+    }
+    if (this.#done.has(key)) {
+      this.#count.resumed += 1;
+      return undefined;
+    }
+    if (this.#seen.has(key)) {
+      return this.#failAtSource(
+        item,
+        new InvalidArgumentError(
+          `options.checkpoint.key() returned '${key}' for two source items; keys must be unique`,
+        ),
+      );
+    }
+    this.#seen.add(key);
+    return { value: item, group: newGroup(key) };
+  }
+
+  #failAtSource(item: unknown, error: unknown): undefined {
+    const envelope = { value: item, group: newGroup(undefined) };
+    this.#fail(new StageCounters('source', 'source'), envelope, error, []);
+    return undefined;
+  }
+
+  #emit(envelope: Envelope): void {
+    const counters = this.#sinkCounters;
+    counters.in += 1;
+    let row: unknown;
+    try {
+      row = this.#sink.encode(envelope.value);
+    } catch (error) {
+      counters.failed += 1;
+      this.#fail(counters, envelope, error, []);
+      return;
+    }
+    counters.out += 1;
+    this.#book.emit(envelope, row);
+  }
+
+  /** The failure policy. Failures after the run was cut off are dropped: those items are redone. */
+  #fail(
+    stage: StageCounters,
+    envelope: Envelope,
+    error: unknown,
+    attempts: PipelineAttempt[] = [],
+  ): void {
+    if (this.#cutOff || this.#fatal !== undefined || this.#scope?.signal.aborted) return;
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && RUN_LEVEL.has(code)) {
+      this.#stop({ error });
+      return;
+    }
+    const choice = this.#decide(error, envelope.value, stage);
+    if (choice === undefined) return;
+    if (choice === 'fail') {
+      this.#stop({ error: new PipelineItemError(stage.name, envelope.value, attempts, error) });
+      return;
+    }
+    if (choice === 'deadLetter') {
+      this.#count.deadLettered += 1;
+      this.#deadLetter?.write(deadLetterLine(envelope.value, stage.name, attempts, error));
+    } else {
+      this.#count.skipped += 1;
+    }
+    this.#book.drop(envelope, true);
+  }
+
+  /** The policy's choice, or undefined when the decider itself failed (the run then stops). */
+  #decide(
+    error: unknown,
+    item: unknown,
+    stage: StageCounters,
+  ): 'fail' | 'skip' | 'deadLetter' | undefined {
+    const { action, decide, deadLetter } = this.#spec.options.onError;
+    if (decide === undefined) return action;
+    let choice: unknown;
+    try {
+      choice = decide(error, item, { name: stage.name, kind: stage.kind });
+    } catch (thrown) {
+      this.#stop({ error: new CallbackError('options.onError', thrown) });
+      return undefined;
+    }
+    const allowed = deadLetter === undefined ? ['fail', 'skip'] : ['fail', 'skip', 'deadLetter'];
+    if (typeof choice !== 'string' || !allowed.includes(choice)) {
+      this.#stop({
+        error: new InvalidArgumentError(
+          `Expected options.onError's decider to return ${allowed.map((a) => `'${a}'`).join(', ')}, got ${String(choice)}`,
+        ),
+      });
+      return undefined;
+    }
+    return choice as 'fail' | 'skip' | 'deadLetter';
+  }
+
+  /** Fails the run: cancels everything in flight; the pump then stops. */
+  #stop(fatal: { error: unknown }): void {
+    this.#fatal ??= fatal;
+    this.#sink.abandon();
+    this.#scope?.cancel();
+    this.#stopIntake.resolve();
+  }
+
+  /** The drain's grace ran out: abandon what is in flight. */
+  #cut(): void {
+    if (this.#cutOff) return;
+    this.#cutOff = true;
+    this.#sink.abandon();
+    this.#scope?.cancel(
+      new CancelledError('The pipeline was stopped; items in flight were abandoned.'),
+    );
+  }
+
+  #finishedGroup(group: Group): void {
+    const failed = group.failed;
+    this.#count.failed += failed;
+    this.#count.done += group.keys.length - failed;
+    if (this.#journal === undefined) return;
+    for (const key of group.keys) {
+      if (key !== undefined && !this.#sink.claim(key)) this.#toJournal.push(key);
+    }
+  }
+
+  /** Keys a `for await` loop has consumed past: journaled with the next commit. */
+  consumed(keys: readonly string[]): void {
+    for (const key of keys) this.#toJournal.push(key);
+  }
+
+  async #openFiles(): Promise<void> {
+    const { checkpoint, onError } = this.#spec.options;
+    const output = this.#sink.file;
+    this.#deadLetter =
+      onError.deadLetter === undefined ? undefined : new PartFile(onError.deadLetter);
+    let outputBytes = 0;
+    let deadLetterBytes = 0;
+    if (checkpoint !== undefined) {
+      this.#journal = new Journal(checkpoint.path, {
+        output: output?.path ?? null,
+        deadLetter: this.#deadLetter?.path ?? null,
+      });
+      const state = await this.#journal.open();
+      this.#done = state.done;
+      outputBytes = state.outputBytes;
+      deadLetterBytes = state.deadLetterBytes;
+    }
+    await output?.open(outputBytes);
+    await this.#deadLetter?.open(deadLetterBytes);
+  }
+
+  #startTimers(): void {
+    const { checkpoint, onProgress, progressInterval } = this.#spec.options;
+    if (checkpoint !== undefined)
+      this.#every(checkpoint.every, () => void this.#commit().catch(() => {}));
+    if (onProgress !== undefined || this.#bar?.enabled) {
+      this.#every(progressInterval, () => this.#progress());
+    }
+  }
+
+  /** Calls `tick` every `ms` (unref'd: a run in progress keeps the process alive by itself). */
+  #every(ms: number, tick: () => void): void {
+    const arm = () => {
+      const timer = startTimer(
+        ms,
+        () => {
+          this.#timers = this.#timers.filter((t) => t !== timer);
+          tick();
+          arm();
+        },
+        true,
+      );
+      this.#timers.push(timer);
+    };
+    arm();
+  }
+
+  #progress(): void {
+    const progress = this.progress();
+    this.#bar?.draw(progress);
+    const onProgress = this.#spec.options.onProgress;
+    if (onProgress === undefined) return;
+    try {
+      onProgress(progress);
+    } catch (error) {
+      this.#stop({ error: new CallbackError('options.onProgress', error) });
+    }
+  }
+
+  progress(): PipelineProgress {
+    const { done, failed, retried, read, resumed } = this.#count;
+    const elapsed = clock().now() - this.#started;
+    const finished = done + failed;
+    const rate = elapsed > 0 ? (finished * 1000) / elapsed : 0;
+    const total = this.#spec.options.total;
+    const left = total === undefined ? undefined : Math.max(0, total - resumed - finished);
+    const eta = left === undefined || rate === 0 ? undefined : (left / rate) * 1000;
+    return {
+      done,
+      failed,
+      retried,
+      resumed,
+      inFlight: read - resumed - finished,
+      total,
+      rate,
+      eta,
+      elapsed,
+      loop: this.#monitor.snapshot(),
+    };
+  }
+
+  /** Writes what is buffered, then (with a checkpoint) journals the keys finished with it. */
+  #commit(): Promise<void> {
+    const durable = this.#journal !== undefined;
+    this.#committing = this.#committing.then(async () => {
+      const keys = this.#toJournal;
+      this.#toJournal = [];
+      const output = this.#sink.file;
+      await Promise.all([output?.flush(durable), this.#deadLetter?.flush(durable)]);
+      if (keys.length > 0) {
+        await this.#journal?.commit(output?.bytes ?? 0, this.#deadLetter?.bytes ?? 0, keys);
+      }
+    });
+    return this.#committing;
+  }
+
+  async #end(): Promise<PipelineReport> {
+    const completed = this.#fatal === undefined && this.#exhausted && !this.#cutOff;
+    this.#sink.end(this.#fatal?.error);
+    if (this.#spec.options.onProgress !== undefined || this.#bar?.enabled) this.#progress();
+    const output = this.#sink.file;
+    let written: { output?: string | undefined; deadLetter?: string | undefined } = {};
+    if (completed) {
+      await this.#commit();
+      // The journal goes first: a crash between the renames then starts over cleanly, never
+      // finds a journal whose .part files were already renamed away.
+      await this.#journal?.close();
+      if (this.#journal !== undefined) await rm(this.#journal.path, { force: true });
+      await this.#deadLetter?.finish();
+      await output?.finish();
+      written = { output: output?.path, deadLetter: this.#deadLetter?.path };
+    } else if (this.#journal !== undefined) {
+      await this.#commit();
+      await this.#journal.close();
+      await output?.keep(true);
+      await this.#deadLetter?.keep(true);
+    } else {
+      await output?.discard();
+      await this.#deadLetter?.discard();
+    }
+    if (this.#fatal !== undefined) throw this.#fatal.error;
+    return this.#report(written);
+  }
+
+  async #abandonFiles(): Promise<void> {
+    await this.#journal?.close().catch(() => {});
+    if (this.#journal === undefined) {
+      await this.#sink.file?.discard().catch(() => {});
+      await this.#deadLetter?.discard().catch(() => {});
+    }
+  }
+
+  #report(written: {
+    output?: string | undefined;
+    deadLetter?: string | undefined;
+  }): PipelineReport {
+    const p = this.progress();
+    const { read, done, failed, skipped, deadLettered, retried, resumed } = this.#count;
+    return {
+      interrupted: !this.#exhausted || this.#cutOff,
+      read,
+      done,
+      failed,
+      skipped,
+      deadLettered,
+      retried,
+      resumed,
+      elapsed: p.elapsed,
+      rate: p.rate,
+      loop: p.loop,
+      stages: [...this.#counters, this.#sinkCounters].map((c) => c.report()),
+      output: written.output,
+      deadLetter: written.deadLetter,
+    };
+  }
+}
+
+function deadLetterLine(
+  item: unknown,
+  stage: string,
+  attempts: PipelineAttempt[],
+  error: unknown,
+): string {
+  const record = {
+    stage,
+    attempts: attempts.map((a) => ({
+      attempt: a.attempt,
+      ms: a.ms,
+      error: describeError(a.error),
+    })),
+    error: describeError(error),
+  };
+  try {
+    return JSON.stringify({ item, ...record }) ?? JSON.stringify({ item: null, ...record });
+  } catch (cause) {
+    // An item JSON cannot hold (a BigInt, a cycle): keep its description instead of losing the line.
+    return JSON.stringify({ item: { unserializable: describeError(cause).message }, ...record });
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Where a pipeline's values end: a file (NDJSON, through fast-json-stringify with a schema),
+ * an array (`collect`), nowhere (`run`), or the caller's `for await` loop (`stream`).
+ *
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { type Deferred, deferred } from '@tandem/workers/internal';
+import { PartFile } from './part-file.js';
+
+export interface Sink {
+  readonly kind: 'toFile' | 'collect' | 'run' | 'stream';
+  /** The output file, for `toFile`. */
+  readonly file: PartFile | undefined;
+  /** A value's row; throws when the value cannot be written (the item then fails at the sink). */
+  encode(value: unknown): unknown;
+  /** Takes a row, in order. */
+  write(row: unknown): void;
+  /**
+   * A finished item's key: true when the sink journals it itself once the rows before it have
+   * been consumed (a `for await` loop), false when the run may journal it with its next commit.
+   */
+  claim(key: string): boolean;
+  /** Waits while the sink holds too much. */
+  relieve(): Promise<void> | undefined;
+  /** No more rows: the run ended (`error` when it failed). */
+  end(error?: unknown): void;
+  /** Nobody takes rows any more (the run was cut off): never make the producer wait again. */
+  abandon(): void;
+}
+
+/** NDJSON rows into `<path>.part`, renamed into place by the run when it completes. */
+export class FileSink implements Sink {
+  readonly kind = 'toFile';
+  readonly file: PartFile;
+  readonly #serialize: (value: unknown) => string | undefined;
+
+  constructor(path: string, schema: object | undefined) {
+    this.file = new PartFile(path);
+    this.#serialize = schema === undefined ? JSON.stringify : compile(schema);
+  }
+
+  encode(value: unknown): string {
+    // JSON.stringify gives undefined for undefined and functions: write JSON's null for them.
+    return this.#serialize(value) ?? 'null';
+  }
+
+  write(row: unknown): void {
+    this.file.write(row as string);
+  }
+
+  claim(): boolean {
+    return false;
+  }
+
+  relieve(): Promise<void> | undefined {
+    return this.file.full ? this.file.flush(false) : undefined;
+  }
+
+  end(): void {}
+  abandon(): void {}
+}
+
+/** fast-json-stringify is CommonJS; `createRequire` keeps its typing and loads it once. */
+function compile(schema: object): (value: unknown) => string {
+  const require = createRequire(import.meta.url);
+  const build = require('fast-json-stringify') as (schema: object) => (value: unknown) => string;
+  return build(schema);
+}
+
+export class CollectSink implements Sink {
+  readonly kind = 'collect';
+  readonly file = undefined;
+  readonly rows: unknown[] = [];
+  encode(value: unknown): unknown {
+    return value;
+  }
+  write(row: unknown): void {
+    this.rows.push(row);
+  }
+  claim(): boolean {
+    return false;
+  }
+  relieve(): undefined {
+    return undefined;
+  }
+  end(): void {}
+  abandon(): void {}
+}
+
+export class DiscardSink implements Sink {
+  readonly kind = 'run';
+  readonly file = undefined;
+  encode(value: unknown): unknown {
+    return value;
+  }
+  write(): void {}
+  claim(): boolean {
+    return false;
+  }
+  relieve(): undefined {
+    return undefined;
+  }
+  end(): void {}
+  abandon(): void {}
+}
+
+interface Message {
+  readonly value: unknown;
+  /** Keys finished with this row or before it: journaled once the loop asks for the next. */
+  readonly keys: string[];
+}
+
+/**
+ * Rows handed to a `for await` loop, at most `capacity` ahead of it. A row counts as consumed
+ * when the loop asks for the next one (its body ran to the end), which is when the keys
+ * finished with it are handed to `onConsumed` for the journal: at least once, never lost.
+ */
+export class StreamSink implements Sink {
+  readonly kind = 'stream';
+  readonly file = undefined;
+  readonly #capacity: number;
+  readonly #queue: Message[] = [];
+  #head = 0;
+  /** `#head` when the loop last asked: the messages before it are consumed. */
+  #acked = 0;
+  #newest: Message | undefined;
+  #ended: { error: unknown } | undefined;
+  #consumer: Deferred<void> | undefined;
+  #producer: Deferred<void> | undefined;
+  #abandoned = false;
+  readonly #onConsumed: (keys: readonly string[]) => void;
+
+  constructor(capacity: number, onConsumed: (keys: readonly string[]) => void) {
+    this.#capacity = capacity;
+    this.#onConsumed = onConsumed;
+  }
+
+  encode(value: unknown): unknown {
+    return value;
+  }
+
+  write(row: unknown): void {
+    this.#newest = { value: row, keys: [] };
+    this.#queue.push(this.#newest);
+    this.#wakeConsumer();
+  }
+
+  claim(key: string): boolean {
+    if (this.#newest === undefined) return false;
+    this.#newest.keys.push(key);
+    return true;
+  }
+
+  relieve(): Promise<void> | undefined {
+    if (this.#abandoned || this.#queue.length - this.#head < this.#capacity) return undefined;
+    this.#producer ??= deferred();
+    return this.#producer.promise;
+  }
+
+  end(error?: unknown): void {
+    this.#ended ??= { error };
+    this.#wakeConsumer();
+  }
+
+  abandon(): void {
+    this.#abandoned = true;
+    this.#producer?.resolve();
+    this.#producer = undefined;
+  }
+
+  /**
+   * The next row for the loop, after marking the previous one consumed; `undefined` once the
+   * run ended and every row was taken (then `ended` says whether it failed).
+   */
+  async next(): Promise<{ value: unknown } | undefined> {
+    if (this.#head > this.#acked) {
+      this.#acked = this.#head;
+      const previous = this.#queue[this.#head - 1] as Message;
+      if (previous === this.#newest) this.#newest = undefined;
+      if (previous.keys.length > 0) this.#onConsumed(previous.keys);
+    }
+    // Drop taken messages now and then, so the queue array does not grow for ever.
+    if (this.#head > 1024) {
+      this.#queue.splice(0, this.#head - 1);
+      this.#head = 1;
+      this.#acked = 1;
+    }
+    while (this.#head >= this.#queue.length) {
+      if (this.#ended !== undefined) return undefined;
+      this.#consumer = deferred();
+      await this.#consumer.promise;
+    }
+    const message = this.#queue[this.#head++] as Message;
+    this.#producer?.resolve();
+    this.#producer = undefined;
+    return { value: message.value };
+  }
+
+  get ended(): { error: unknown } | undefined {
+    return this.#ended;
+  }
+
+  #wakeConsumer(): void {
+    this.#consumer?.resolve();
+    this.#consumer = undefined;
+  }
+}
