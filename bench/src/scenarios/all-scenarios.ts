@@ -6,9 +6,11 @@
  */
 import type { Scenario } from '../runner/scenario.ts';
 import { cpuThroughput } from './cpu-throughput.ts';
+import { logAnalytics } from './log-analytics.ts';
 import { loopResponsiveness } from './loop-responsiveness.ts';
 import { memory } from './memory.ts';
 import { mixedPipeline } from './mixed-pipeline.ts';
+import { ndjsonSink } from './ndjson-sink.ts';
 import { overhead } from './overhead.ts';
 import { pythonAnchor } from './python-anchor.ts';
 import { runThroughput } from './run-throughput.ts';
@@ -23,6 +25,8 @@ export const allScenarios: readonly Scenario[] = [
   loopResponsiveness,
   transfer,
   mixedPipeline,
+  logAnalytics,
   memory,
+  ndjsonSink,
   pythonAnchor,
 ];

@@ -13,6 +13,7 @@ import { generateLog } from './generate.ts';
 import { analyseInline } from './inline.ts';
 import { type Mode, type Options, parseOptions, UsageError, usage } from './options.ts';
 import { analysePerLine } from './per-line.ts';
+import { analysePipeline } from './pipeline.ts';
 import { formatReport, toReport } from './report.ts';
 import type tasks from './tasks.ts';
 
@@ -56,6 +57,8 @@ async function measure(mode: Mode, work: () => Promise<Aggregate>): Promise<Run>
 
 function analyse(mode: Mode, engine: Engine<typeof tasks> | undefined, options: Options) {
   switch (mode) {
+    case 'pipeline':
+      return analysePipeline(engine!, options.file, { batch: options.batch });
     case 'inline':
       return analyseInline(options.file);
     case 'per-line':

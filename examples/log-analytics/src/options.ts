@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultThreads } from '@tandem/core';
 
-export const modes = ['inline', 'per-line'] as const;
+export const modes = ['inline', 'pipeline', 'per-line'] as const;
 export type Mode = (typeof modes)[number];
 
 export interface Options {
@@ -44,6 +44,7 @@ later runs reuse it).
 
   --mode <m>            ${modes.join(' | ')} | all            (default ${defaults.mode})
                           inline: the same parser on the event loop, one thread
+                          pipeline: lines batched to the pool, partial aggregates merged on the loop
                           per-line: one engine.run per line (capped, see --per-line-limit)
                           all: every mode in turn, timed, aggregates compared
   --file <path>         the log to analyse      (default <tmpdir>/tandem-log-analytics/access-<lines>-<seed>.log)

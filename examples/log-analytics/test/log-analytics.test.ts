@@ -10,6 +10,7 @@ import { Engine } from '@tandem/core';
 import { generateLog } from '../src/generate.ts';
 import { analyseInline } from '../src/inline.ts';
 import { analysePerLine } from '../src/per-line.ts';
+import { analysePipeline } from '../src/pipeline.ts';
 import { toReport } from '../src/report.ts';
 import type tasks from '../src/tasks.ts';
 
@@ -56,10 +57,14 @@ describe('on a small generated log', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('per-line gives the aggregate inline gives, malformed lines included', async () => {
+  test('pipeline and per-line give the aggregate inline gives, malformed lines included', async () => {
     const inline = await analyseInline(file);
     assert.equal(inline.lines, 20_000);
     assert.ok(inline.malformed > 0, 'the generator writes some malformed lines');
+    // Batches that do not divide the line count, one line, and more than the whole file.
+    for (const batch of [1_000, 333, 1, 50_000]) {
+      assert.deepEqual(await analysePipeline(engine, file, { batch }), inline, `batch ${batch}`);
+    }
     const perLine = await analysePerLine(engine, file, { limit: 1_000_000, window: 64 });
     assert.deepEqual(perLine, inline);
   });
@@ -109,12 +114,19 @@ test('malformed lines are counted, and blank, CRLF and unterminated lines handle
   assert.ok(near(report.latency.p99, 250_000), `p99 ${report.latency.p99}`);
 });
 
-test('a missing log file rejects with ERR_LOG_ANALYTICS_FILE_NOT_FOUND', async (t) => {
+test('a missing log file rejects with ERR_LOG_ANALYTICS_FILE_NOT_FOUND in every mode', async (t) => {
   const dir = await tempDir(t);
-  await assert.rejects(analyseInline(join(dir, 'nope.log')), {
-    code: 'ERR_LOG_ANALYTICS_FILE_NOT_FOUND',
+  const missing = join(dir, 'nope.log');
+  const code = 'ERR_LOG_ANALYTICS_FILE_NOT_FOUND';
+  await assert.rejects(analyseInline(missing), { code });
+  await assert.rejects(analyseInline(dir), { code });
+  const engine = await Engine.start<typeof tasks>({
+    tasks: new URL('../src/tasks.ts', import.meta.url),
+    threads: 1,
   });
-  await assert.rejects(analyseInline(dir), { code: 'ERR_LOG_ANALYTICS_FILE_NOT_FOUND' });
+  t.after(() => engine.close());
+  await assert.rejects(analysePipeline(engine, missing, { batch: 100 }), { code });
+  await assert.rejects(analysePerLine(engine, missing, { limit: 10, window: 4 }), { code });
 });
 
 test('the generator is deterministic: same seed, same bytes; another seed, other bytes', async (t) => {
