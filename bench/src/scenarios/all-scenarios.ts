@@ -12,6 +12,7 @@ import { memory } from './memory.ts';
 import { mixedPipeline } from './mixed-pipeline.ts';
 import { ndjsonSink } from './ndjson-sink.ts';
 import { overhead } from './overhead.ts';
+import { pipelineMemory } from './pipeline-memory.ts';
 import { pythonAnchor } from './python-anchor.ts';
 import { runThroughput } from './run-throughput.ts';
 import { tinyThroughput } from './tiny-throughput.ts';
@@ -27,6 +28,7 @@ export const allScenarios: readonly Scenario[] = [
   mixedPipeline,
   logAnalytics,
   memory,
+  pipelineMemory,
   ndjsonSink,
   pythonAnchor,
 ];
