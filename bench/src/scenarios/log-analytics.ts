@@ -27,7 +27,7 @@ import { type Contender, interleavedRounds } from '../runner/workload.ts';
 
 type LogEngine = Engine<typeof tasks>;
 
-const batch = 4_096;
+const batch = 32_768;
 const inlineLabel = 'inline (loop only)';
 const pipelineLabel = (threads: number) =>
   `pipeline batch=${batch}, ${threads} thread${threads === 1 ? '' : 's'}`;

@@ -1,10 +1,11 @@
 /**
  * The aggregate of a log (or of a part of it): counts that merge exactly, so partial aggregates
- * computed in any order, on any thread, add up to the aggregate of the whole log.
+ * computed in any order, on any thread, add up to the aggregate of the whole log (merging is
+ * in `partial.ts`, on the compact form partials travel in).
  *
  * @module
  */
-import { createSketch, type LatencySketch, mergeSketch, record } from './latency-sketch.ts';
+import { createSketch, type LatencySketch, record } from './latency-sketch.ts';
 import type { LogRecord } from './parse.ts';
 
 export interface PathStats {
@@ -53,27 +54,4 @@ export function addRecord(into: Aggregate, line: LogRecord | undefined): void {
     path.bytes += line.bytes;
   }
   record(into.latency, line.micros);
-}
-
-function addCounts<K>(into: Map<K, number>, from: Map<K, number>): void {
-  for (const [key, count] of from) into.set(key, (into.get(key) ?? 0) + count);
-}
-
-/** Adds `from` into `into` (and returns `into`). */
-export function mergeAggregate(into: Aggregate, from: Aggregate): Aggregate {
-  into.lines += from.lines;
-  into.malformed += from.malformed;
-  into.bytes += from.bytes;
-  addCounts(into.statuses, from.statuses);
-  addCounts(into.ips, from.ips);
-  for (const [key, stats] of from.paths) {
-    const path = into.paths.get(key);
-    if (path === undefined) into.paths.set(key, { hits: stats.hits, bytes: stats.bytes });
-    else {
-      path.hits += stats.hits;
-      path.bytes += stats.bytes;
-    }
-  }
-  mergeSketch(into.latency, from.latency);
-  return into;
 }

@@ -31,7 +31,7 @@ const defaults = {
   mode: 'all',
   lines: 2_000_000,
   seed: 1,
-  batch: 4_096,
+  batch: 32_768,
   perLineLimit: 100_000,
   top: 10,
 };

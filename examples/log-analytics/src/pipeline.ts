@@ -8,13 +8,15 @@
  * - the source yields the lines of a whole chunk at once and `flatMap` spreads them: an async
  *   source is pulled one item per `await`, and one await per line would cost more than the
  *   parse;
- * - the pool returns one partial aggregate per batch, not one record per line: merging a few
- *   thousand counters per batch is cheaper than cloning and counting every record on the loop.
+ * - the pool returns one partial aggregate per batch, not one record per line, in a compact
+ *   form (`partial.ts`): merging flat arrays of counters is cheaper than cloning Maps, let
+ *   alone a record per line.
  *
  * @module
  */
 import type { Engine } from '@tandem/core';
-import { type Aggregate, createAggregate, mergeAggregate } from './aggregate.ts';
+import { type Aggregate, createAggregate } from './aggregate.ts';
+import { mergePartial } from './partial.ts';
 import { readLineChunks } from './read-lines.ts';
 import type tasks from './tasks.ts';
 
@@ -29,6 +31,7 @@ export async function analysePipeline(
   { batch }: PipelineOptions,
 ): Promise<Aggregate> {
   const total = createAggregate();
+  // biome-ignore lint/complexity/noFlatMapIdentity: a pipeline stage; pipelines have no .flat()
   await engine
     .pipeline(readLineChunks(path))
     .flatMap((lines) => lines)
@@ -36,7 +39,7 @@ export async function analysePipeline(
     // One batch is already a message's worth of work: do not coalesce batches further.
     .cpu('parseLines', { batch: 1 })
     .tap((partial) => {
-      mergeAggregate(total, partial);
+      mergePartial(total, partial);
     })
     .run();
   return total;
