@@ -69,6 +69,16 @@ describe('on a small generated log', () => {
     assert.deepEqual(perLine, inline);
   });
 
+  test('an empty log gives an empty aggregate in every mode', async () => {
+    const empty = join(dir, 'empty.log');
+    await writeFile(empty, '');
+    const inline = await analyseInline(empty);
+    assert.equal(inline.lines, 0);
+    assert.deepEqual(await analysePipeline(engine, empty, { batch: 10 }), inline);
+    assert.deepEqual(await analysePerLine(engine, empty, { limit: 10, window: 4 }), inline);
+    assert.deepEqual(toReport(inline, 3).latency, { p50: null, p99: null });
+  });
+
   test('per-line stops at its limit', async () => {
     const capped = await analysePerLine(engine, file, { limit: 1_000, window: 8 });
     assert.equal(capped.lines, 1_000);
