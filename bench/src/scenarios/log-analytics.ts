@@ -8,14 +8,17 @@
  *
  * @module
  */
-import { stat } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { isDeepStrictEqual } from 'node:util';
 import type { Engine, LoopDelayMonitor } from '@tandem/core';
-import type { Aggregate } from '../../../examples/log-analytics/src/aggregate.ts';
+import { type Aggregate, createAggregate } from '../../../examples/log-analytics/src/aggregate.ts';
 import { generateLog } from '../../../examples/log-analytics/src/generate.ts';
 import { analyseInline } from '../../../examples/log-analytics/src/inline.ts';
+import { mergePartial } from '../../../examples/log-analytics/src/partial.ts';
 import { analysePerLine } from '../../../examples/log-analytics/src/per-line.ts';
 import { analysePipeline } from '../../../examples/log-analytics/src/pipeline.ts';
 import type tasks from '../../../examples/log-analytics/src/tasks.ts';
@@ -24,13 +27,17 @@ import type { Scenario } from '../runner/scenario.ts';
 import { rateOf, spreadOf } from '../runner/spread.ts';
 import { judge, notRun, type TargetSpec } from '../runner/target.ts';
 import { type Contender, interleavedRounds } from '../runner/workload.ts';
+import type chunkTasks from '../workers/log-chunk-tasks.ts';
 
 type LogEngine = Engine<typeof tasks>;
+type ChunkEngine = Engine<typeof chunkTasks>;
 
 const batch = 32_768;
 const inlineLabel = 'inline (loop only)';
 const pipelineLabel = (threads: number) =>
   `pipeline batch=${batch}, ${threads} thread${threads === 1 ? '' : 's'}`;
+const chunksLabel = (threads: number) =>
+  `pipeline of 1 MiB text chunks (no per-line items), ${threads} thread${threads === 1 ? '' : 's'}`;
 const perLineLabel = (threads: number) => `engine.run per line, ${threads} thread(s)`;
 
 const target = (threads: number, cores: number): TargetSpec => ({
@@ -53,10 +60,72 @@ async function logFile(lines: number, log: (message: string) => void): Promise<s
   return file;
 }
 
+/** The file as text chunks of whole lines, about 1 MiB each: nothing split on the loop. */
+async function* textChunks(path: string): AsyncGenerator<string> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(2 ** 20);
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      const text = rest + decoder.write(buffer.subarray(0, bytesRead));
+      const cut = text.lastIndexOf('\n') + 1;
+      rest = text.slice(cut);
+      if (cut > 0) yield text.slice(0, cut);
+    }
+    const last = rest + decoder.end();
+    if (last.length > 0) yield last;
+  } finally {
+    await file.close();
+  }
+}
+
+/** The alternative to lines through the pipeline: text chunks, split and parsed in the pool. */
+async function analyseChunks(engine: ChunkEngine, path: string): Promise<Aggregate> {
+  const total = createAggregate();
+  await engine
+    .pipeline(textChunks(path))
+    .cpu('parseText', { batch: 1 })
+    .tap((partial) => {
+      mergePartial(total, partial);
+    })
+    .run();
+  return total;
+}
+
 interface Measured {
   ms: number[];
   loopP99: number[];
+  /** CPU ms of the main thread (the loop) and of every other thread of the process. */
+  loopCpu: number[];
+  otherCpu: number[];
   lines: number;
+}
+
+/**
+ * CPU time so far (ms) of the main thread and of all other threads of this process (workers,
+ * libuv, V8's helpers), from /proc; undefined where /proc does not exist. On a shared machine
+ * wall time says little about what a run would take on idle cores; CPU time per thread
+ * does: with one worker thread, the run cannot finish faster than its busiest thread.
+ */
+function threadCpu(): { loop: number; other: number } | undefined {
+  try {
+    let loop = 0;
+    let other = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Fields after the command name: state is 3rd, utime 14th and stime 15th (in ticks).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+      if (tid === String(process.pid)) loop += ms;
+      else other += ms;
+    }
+    return { loop, other };
+  } catch {
+    return undefined;
+  }
 }
 
 export const logAnalytics: Scenario = {
@@ -69,6 +138,7 @@ export const logAnalytics: Scenario = {
     const file = await logFile(lines, log);
     const threadCounts = [...new Set([threads, Math.max(threads, cores)])];
     const engines = new Map<number, LogEngine>();
+    const chunkEngines = new Map<number, ChunkEngine>();
     const measured = new Map<string, Measured>();
     let reference: Aggregate | undefined;
     try {
@@ -81,22 +151,37 @@ export const logAnalytics: Scenario = {
             threads: n,
           }),
         );
+        chunkEngines.set(
+          n,
+          await core!.Engine.start<typeof chunkTasks>({
+            tasks: new URL('../workers/log-chunk-tasks.ts', import.meta.url),
+            threads: n,
+          }),
+        );
       }
       const contender = (
         key: string,
         work: () => Promise<Aggregate>,
         expectedLines: number,
       ): Contender<string> => {
-        const m: Measured = { ms: [], loopP99: [], lines: expectedLines };
+        const m: Measured = {
+          ms: [],
+          loopP99: [],
+          loopCpu: [],
+          otherCpu: [],
+          lines: expectedLines,
+        };
         measured.set(key, m);
         return {
           key,
           async round() {
             const monitor: LoopDelayMonitor | undefined = core && new core.LoopDelayMonitor(1);
             monitor?.start();
+            const cpuBefore = threadCpu();
             const started = performance.now();
             const aggregate = await work();
             const ms = performance.now() - started;
+            const cpuAfter = threadCpu();
             monitor?.stop();
             if (aggregate.lines !== expectedLines) {
               throw new Error(`${key} counted ${aggregate.lines} lines, expected ${expectedLines}`);
@@ -108,6 +193,10 @@ export const logAnalytics: Scenario = {
             }
             m.ms.push(ms);
             m.loopP99.push(monitor?.snapshot().p99 ?? Number.NaN);
+            if (cpuBefore && cpuAfter) {
+              m.loopCpu.push(cpuAfter.loop - cpuBefore.loop);
+              m.otherCpu.push(cpuAfter.other - cpuBefore.other);
+            }
             return ms;
           },
         };
@@ -117,6 +206,9 @@ export const logAnalytics: Scenario = {
         contenders.push(
           contender(pipelineLabel(n), () => analysePipeline(engine, file, { batch }), lines),
         );
+      }
+      for (const [n, engine] of chunkEngines) {
+        contenders.push(contender(chunksLabel(n), () => analyseChunks(engine, file), lines));
       }
       const perLineEngine = engines.get(threads);
       if (perLineEngine) {
@@ -135,12 +227,16 @@ export const logAnalytics: Scenario = {
       for (const m of measured.values()) {
         m.ms = [];
         m.loopP99 = [];
+        m.loopCpu = [];
+        m.otherCpu = [];
       }
       await interleavedRounds(contenders, rounds, (key, error) =>
         log(`  ${key}: failed, left out (${(error as Error).message})`),
       );
     } finally {
-      await Promise.all([...engines.values()].map((engine) => engine.close()));
+      await Promise.all(
+        [...engines.values(), ...chunkEngines.values()].map((engine) => engine.close()),
+      );
     }
     const rates = new Map<string, Spread>();
     const rows: Row[] = [];
@@ -156,6 +252,12 @@ export const logAnalytics: Scenario = {
           'round (ms)': spreadOf(m.ms).median,
           'µs per line': (spreadOf(m.ms).median * 1_000) / m.lines,
           'loop p99 (ms)': spreadOf(m.loopP99).median,
+          ...(m.loopCpu.length > 0
+            ? {
+                'loop CPU (µs/line)': (spreadOf(m.loopCpu).median * 1_000) / m.lines,
+                'other threads CPU (µs/line)': (spreadOf(m.otherCpu).median * 1_000) / m.lines,
+              }
+            : {}),
         },
       });
     }
@@ -178,6 +280,8 @@ export const logAnalytics: Scenario = {
       notes: [
         `A generated combined-format access log with response times, ${lines.toLocaleString('en-US')} lines (~176 bytes each, 1 in 1,000 malformed); ${rounds} round(s) interleaved after an untimed warm-up; every full run's aggregate checked equal to the first.`,
         `inline reads 1 MiB chunks, splits and parses them on the loop; the pipeline reads and splits on the loop and sends ${batch.toLocaleString('en-US')} lines per message; per-line runs the first ${perLineLines.toLocaleString('en-US')} lines with ${64 * threads} engine.run calls in flight.`,
+        'CPU columns: CPU time per line of the main thread (the loop) and of all other threads (workers, libuv, V8 helpers), medians of the rounds, from /proc at 10 ms resolution. On a shared machine they say what the wall times cannot: on idle cores a run takes at least its busiest thread, and at least the total divided by the cores.',
+        `The "text chunks" rows are not a mode of the example: the same parser over 1 MiB chunks of whole lines, split in the pool (\`bench/src/workers/log-chunk-tasks.ts\`). They show what the pipeline's per-line items and the loop's splitting cost. Not judged.`,
         'With one worker thread the pipeline can gain at most what the loop takes off the worker (reading and splitting, ~15 % of inline): the parse itself still runs on one core. With a thread per core the workers parse in parallel and the loop, mostly idle, shares a core with them.',
       ],
     };
