@@ -81,6 +81,8 @@ export {
 export type { PipelineReport, StageReport } from './internal/pipeline/report.js';
 export type {
   AcquireOptions,
+  AdaptiveOptions,
+  KeyStats,
   Limiter,
   LimiterOptions,
   LimiterRunOptions,

@@ -1,7 +1,9 @@
 /**
- * One policy object for "not too many, not too fast": a concurrency cap, a token bucket,
- * per-key state (per-host limits) with LRU eviction, and priorities that age so nothing
- * starves. `acquire()` returns a `Disposable` permit; `run()` wraps a function.
+ * One policy object for "not too many, not too fast": a concurrency cap per key and over all
+ * keys, a token bucket, per-key state (per-host limits) with LRU eviction, priorities that
+ * age so nothing starves, per-key concurrency that adapts to overload (AIMD) and per-key
+ * pauses (`Retry-After`). `acquire()` returns a `Disposable` permit; `run()` wraps a function.
+ * Who goes next is decided in limiter-grants.ts.
  *
  * @module
  */
@@ -13,97 +15,33 @@ import {
   checkInteger,
   checkNumber,
   checkSignal,
-  type Deferred,
   deferred,
-  startTimer,
-  type Timer,
 } from '@tandem/workers/internal';
+import type { Ticket } from './adaptive-limit.js';
 import { readOptions } from './internal/read-options.js';
 import { waitSignal } from './internal/wait-signal.js';
-import { type HeapItem, PriorityQueue } from './priority-queue.js';
-import { type RateOptions, TokenBucket } from './token-bucket.js';
+import type {
+  AcquireOptions,
+  KeyStats,
+  Limiter,
+  LimiterRunOptions,
+  LimiterStats,
+  Permit,
+} from './limiter-api.js';
+import { Grants } from './limiter-grants.js';
+import { type KeyState, KeyTable, type Waiter } from './limiter-keys.js';
+import { OutcomeReader } from './limiter-outcome.js';
+import { checkPolicy, type LimiterOptions, type Policy } from './limiter-policy.js';
 
-/** The policy of {@link limiter}. Every limit applies per key. */
-export interface LimiterOptions {
-  /** Permits (by weight) held at once per key. Default `Infinity`. */
-  readonly concurrency?: number;
-  /** A token bucket per key: `limit` per `per` ms, at most `burst` (default `limit`) at once. */
-  readonly rate?: RateOptions;
-  /** Per-key state kept for at most `maxKeys` idle keys, least recently used evicted first. Default 1000. */
-  readonly key?: { readonly maxKeys?: number };
-  /** Waiting raises a waiter's priority by 1 every `aging` ms (default 1000; `Infinity` disables). */
-  readonly priority?: { readonly aging?: number };
-}
-
-/** Options of one acquisition. */
-export interface AcquireOptions {
-  /** Higher goes first: a finite number. Default 0. */
-  readonly priority?: number | undefined;
-  /** Concurrency slots and tokens taken: an integer, 1 to `concurrency` and `burst`. Default 1. */
-  readonly weight?: number | undefined;
-  /** Whose limits apply (e.g. a host name): a string. Default `''`. */
-  readonly key?: string | undefined;
-}
-
-/** Options of {@link Limiter.run}. */
-export interface LimiterRunOptions extends AcquireOptions {
-  /**
-   * Gives up waiting (and is passed to `fn`). It joins the running scope's signal (both
-   * apply); `fn` gets the joined signal, or undefined outside any scope without one.
-   */
-  readonly signal?: AbortSignal | undefined;
-}
-
-/** A held permit; `release()` (or leaving a `using` block) gives it back, once. */
-export interface Permit extends Disposable {
-  release(): void;
-}
-
-/** Counters of {@link Limiter.stats}. */
-export interface LimiterStats {
-  /** Permits held, by weight, over all keys. */
-  readonly active: number;
-  /** Waiters queued over all keys. */
-  readonly waiting: number;
-  /** Keys with state kept. */
-  readonly keys: number;
-  readonly paused: boolean;
-}
-
-/** See {@link limiter}. */
-export interface Limiter {
-  /**
-   * Waits for a permit. `signal` joins the running scope's signal (both apply). Rejects with
-   * the reason if one aborts first; an aborted waiter leaves the queue at once and never
-   * takes capacity (a permit granted in the very tick of the abort is the caller's). Bad
-   * options reject with `ERR_TANDEM_INVALID_ARGUMENT` or `ERR_TANDEM_OUT_OF_RANGE`.
-   */
-  acquire(signal?: AbortSignal, options?: AcquireOptions): Promise<Permit>;
-  /**
-   * Runs `fn(signal)` under a permit, released when `fn` settles; calls to this limiter from
-   * inside `fn` do not deadlock. If the signal aborts before `fn` starts (even in the tick
-   * the permit is granted), `fn` is not called and the call rejects with the reason.
-   */
-  run<T>(
-    fn: (signal: AbortSignal | undefined) => T | PromiseLike<T>,
-    options?: LimiterRunOptions,
-  ): Promise<T>;
-  /** Stops granting permits (held ones stay valid). */
-  pause(): void;
-  /** Grants again. */
-  resume(): void;
-  /** Resolves when nothing is held or waiting. */
-  onIdle(): Promise<void>;
-  stats(): LimiterStats;
-}
-
-interface Waiter extends HeapItem {
-  readonly seq: number;
-  /** `priority − enqueuedAt / aging`: all waiters age alike, so this static rank orders them. */
-  readonly rank: number;
-  readonly weight: number;
-  readonly grant: () => void;
-}
+export type {
+  AcquireOptions,
+  KeyStats,
+  Limiter,
+  LimiterRunOptions,
+  LimiterStats,
+  Permit,
+} from './limiter-api.js';
+export type { AdaptiveOptions, LimiterOptions } from './limiter-policy.js';
 
 interface Request {
   readonly priority: number;
@@ -111,71 +49,41 @@ interface Request {
   readonly key: string;
 }
 
-interface KeyState {
-  active: number;
-  readonly bucket: TokenBucket | undefined;
-  readonly queue: PriorityQueue<Waiter>;
-  timer: Timer | undefined;
-}
+type Outcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
+
+const SUCCESS: Outcome = { ok: true };
 
 /** The permits of the running code, so a nested call can tell it already holds one. */
 const held = new AsyncLocalStorage<ReadonlySet<string>>();
 let nextLimiterId = 1;
 let nextSeq = 0;
 
-/** Reads every option once (a getter or Proxy cannot change it after the check). */
-function checkPolicy(input: LimiterOptions | undefined) {
-  const options = readOptions('options', input);
-  const concurrency = checkInteger('options.concurrency', options.concurrency ?? Infinity, 1, true);
-  const rate = checkRate(options.rate);
-  const maxKeys = checkInteger(
-    'options.key.maxKeys',
-    readOptions('options.key', options.key).maxKeys ?? 1000,
-    1,
-  );
-  const aging = checkNumber(
-    'options.priority.aging',
-    readOptions('options.priority', options.priority).aging ?? 1000,
-    Number.MIN_VALUE,
-    true,
-  );
-  return { concurrency, rate, maxKeys, aging, burst: rate?.burst ?? Infinity };
-}
+/** The heaviest permit one acquisition may take. */
+const MAX_WEIGHT = 2 ** 31 - 1;
 
-function checkRate(input: RateOptions | undefined): Required<RateOptions> | undefined {
-  if (input === undefined) return undefined;
-  const rate = readOptions('options.rate', input);
-  const limit = checkNumber('options.rate.limit', rate.limit, Number.MIN_VALUE);
-  const per = checkNumber('options.rate.per', rate.per, Number.MIN_VALUE);
-  const burst = checkNumber('options.rate.burst', rate.burst ?? limit, 1);
-  // A rate that rounds to 0 (or overflows) tokens per ms would never refill (or be NaN).
-  const perMs = limit / per;
-  if (!(perMs > 0 && Number.isFinite(perMs))) {
-    throw new OutOfRangeError(
-      `Expected options.rate.limit / options.rate.per to be a positive, finite rate per ms, got ${limit} / ${per}`,
-    );
-  }
-  return { limit, per, burst };
-}
-
-type Policy = ReturnType<typeof checkPolicy>;
+const lent: Permit = { release() {}, fail() {}, [Symbol.dispose]() {} };
 
 /**
  * Builds a limiter. Semantics:
  * - permits are granted strictly by priority (higher first, then first come), a waiter's
  *   priority rising by 1 per `aging` ms of waiting; a heavy waiter at the head is not
- *   overtaken by lighter ones;
+ *   overtaken by lighter ones — within a key, and across keys when `total` is the limit;
+ * - a key waiting on its own limits (concurrency, adaptive limit, tokens, pause) never
+ *   delays another key;
  * - the token bucket refills continuously (no fixed-window bursts);
  * - re-entrancy: `run()` marks its async context; a call to the same limiter and key from
- *   inside it is granted at once, without taking a concurrency slot (it runs in its
- *   caller's) but still taking tokens (the bucket may go into debt). A permit taken with a
- *   bare `acquire()` does not mark the context: nesting those can deadlock, as with any lock.
+ *   inside it is granted at once, without taking a slot (it runs in its caller's, whose
+ *   outcome is the one reported) but still taking tokens (the bucket may go into debt). A
+ *   call for another key from inside `run()` (say, a redirect to another host) does not
+ *   wait for `total` either (its caller may hold the last slot), but obeys its own key's
+ *   limits, ahead of that key's other waiters. A permit taken with a bare `acquire()` does
+ *   not mark the context: nesting those can deadlock, as with any lock.
  *
  * @throws OutOfRangeError `ERR_TANDEM_OUT_OF_RANGE` / InvalidArgumentError
  *   `ERR_TANDEM_INVALID_ARGUMENT` for bad options, at once.
  *
  * @example
- * const perHost = limiter({ concurrency: 4, rate: { limit: 10, per: 1_000 } });
+ * const perHost = limiter({ concurrency: 8, total: 32, adaptive: true });
  * await perHost.run((signal) => fetch(url, { signal }), { key: new URL(url).host });
  */
 export function limiter(options?: LimiterOptions): Limiter {
@@ -185,12 +93,15 @@ export function limiter(options?: LimiterOptions): Limiter {
 class LimiterImpl implements Limiter {
   readonly #id = nextLimiterId++;
   readonly #policy: Policy;
-  readonly #keys = new Map<string, KeyState>();
-  #paused = false;
-  #idle: Deferred<void> | undefined;
+  readonly #keys: KeyTable;
+  readonly #grants: Grants;
+  readonly #outcomes: OutcomeReader;
 
   constructor(policy: Policy) {
     this.#policy = policy;
+    this.#keys = new KeyTable(policy);
+    this.#grants = new Grants(policy);
+    this.#outcomes = new OutcomeReader(policy.isOverload, policy.retryAfter);
   }
 
   async acquire(signal?: AbortSignal, options?: AcquireOptions): Promise<Permit> {
@@ -212,12 +123,23 @@ class LimiterImpl implements Limiter {
     const request = this.#request(read);
     const wait = waitSignal(checkSignal('options.signal', read.signal));
     try {
-      using _permit = await this.#acquire(wait.signal, request);
-      // Granted in the tick the signal aborted: give the permit back rather than start fn.
-      wait.signal?.throwIfAborted();
+      const permit = await this.#acquire(wait.signal, request);
+      if (wait.signal?.aborted) {
+        // Granted in the tick the signal aborted: give the permit back rather than start fn.
+        permit[Symbol.dispose]();
+        throw wait.signal.reason;
+      }
       const mine = new Set(held.getStore());
-      mine.add(`${this.#id}:${request.key}`);
-      return await held.run(mine, () => fn(wait.signal));
+      mine.add(`${this.#id}`).add(`${this.#id}:${request.key}`);
+      let value: T;
+      try {
+        value = await held.run(mine, () => fn(wait.signal));
+      } catch (error) {
+        permit.fail(error);
+        throw error;
+      }
+      permit.release();
+      return value;
     } finally {
       wait.unlink();
     }
@@ -228,158 +150,133 @@ class LimiterImpl implements Limiter {
     const options = readOptions('options', input);
     const priority = checkNumber('options.priority', options.priority ?? 0, -Infinity);
     const weight = checkInteger('options.weight', options.weight ?? 1, 1);
-    const key = options.key ?? '';
-    if (typeof key !== 'string') {
-      throw new InvalidArgumentError(`Expected options.key to be a string, got ${typeof key}`);
-    }
-    // Weights are summed per key: past 2³¹ they would soon lose precision (and never sum
-    // back to 0 once released), whatever the concurrency.
-    const most = Math.min(this.#policy.concurrency, this.#policy.burst, MAX_WEIGHT);
+    const key = checkKey('options.key', options.key ?? '');
+    // Weights are summed: past 2³¹ they would soon lose precision (and never sum back to 0
+    // once released), whatever the limits.
+    const { concurrency, total, burst } = this.#policy;
+    const most = Math.min(concurrency, total, burst, MAX_WEIGHT);
     if (weight > most) {
       throw new OutOfRangeError(
-        `Expected options.weight <= ${most} (concurrency and burst), got ${weight}`,
+        `Expected options.weight <= ${most} (concurrency, total and burst), got ${weight}`,
       );
     }
     return { priority, weight, key };
   }
 
-  #acquire(signal: AbortSignal | undefined, { priority, weight, key }: Request): Promise<Permit> {
+  #acquire(signal: AbortSignal | undefined, request: Request): Promise<Permit> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const s = this.#state(key);
-    if (held.getStore()?.has(`${this.#id}:${key}`)) {
+    const s = this.#keys.get(request.key);
+    const mine = held.getStore();
+    if (mine?.has(`${this.#id}:${request.key}`)) {
       // Re-entrant: the caller's slot is lent; the rate still applies (as debt).
-      s.bucket?.take(weight, clock().now());
-      return Promise.resolve({ release() {}, [Symbol.dispose]() {} });
+      s.bucket?.take(request.weight, clock().now());
+      return Promise.resolve(lent);
     }
-    return this.#enqueue(s, signal, priority, weight);
+    return this.#enqueue(s, signal, request, mine?.has(`${this.#id}`) ?? false);
   }
 
   pause(): void {
-    this.#paused = true;
+    this.#grants.pause();
   }
 
   resume(): void {
-    this.#paused = false;
-    for (const s of this.#keys.values()) this.#pump(s);
+    this.#grants.resume(this.#keys.values());
+  }
+
+  pauseKey(key: string, ms: number): void {
+    checkKey('key', key);
+    checkNumber('ms', ms, 0, true);
+    const s = this.#keys.get(key);
+    s.pausedUntil = Math.max(s.pausedUntil, clock().now() + ms);
+    this.#grants.pump(s);
+  }
+
+  resumeKey(key: string): void {
+    const s = this.#keys.peek(checkKey('key', key));
+    if (s === undefined) return;
+    s.pausedUntil = Number.NEGATIVE_INFINITY;
+    this.#grants.pump(s);
   }
 
   onIdle(): Promise<void> {
-    this.#idle ??= deferred();
-    const promise = this.#idle.promise;
-    this.#checkIdle();
-    return promise;
+    return this.#grants.onIdle();
   }
 
   stats(): LimiterStats {
-    let active = 0;
-    let waiting = 0;
-    for (const s of this.#keys.values()) {
-      active += s.active;
-      waiting += s.queue.size;
-    }
-    return { active, waiting, keys: this.#keys.size, paused: this.#paused };
+    const { active, waiting, paused } = this.#grants;
+    return { active, waiting, keys: this.#keys.size, paused };
+  }
+
+  keyStats(key: string): KeyStats {
+    const s = this.#keys.peek(checkKey('key', key));
+    const limit = s?.adaptive?.limit ?? this.#policy.adaptive?.initial ?? this.#policy.concurrency;
+    const pausedFor = Math.max(0, (s?.pausedUntil ?? Number.NEGATIVE_INFINITY) - clock().now());
+    const waiting = (s?.queue.size ?? 0) + (s?.nested.size ?? 0);
+    return { active: s?.active ?? 0, waiting, limit, pausedFor };
   }
 
   #enqueue(
     s: KeyState,
     signal: AbortSignal | undefined,
-    priority: number,
-    weight: number,
+    { priority, weight }: Request,
+    nested: boolean,
   ): Promise<Permit> {
     const granted = deferred<Permit>();
     const aging = this.#policy.aging;
     const onAbort = () => {
       // Granted in the same tick as the abort: the permit is the caller's, the abort too late.
-      if (!s.queue.remove(waiter)) return;
-      granted.reject(signal?.reason);
-      this.#pump(s); // the head may have changed: a lighter waiter may fit now
+      if (this.#grants.remove(s, waiter)) granted.reject(signal?.reason);
     };
     const waiter: Waiter = {
       heapIndex: -1,
       seq: nextSeq++,
       rank: Number.isFinite(aging) ? priority - clock().now() / aging : priority,
       weight,
-      grant: () => {
+      nested,
+      grant: (ticket) => {
         signal?.removeEventListener('abort', onAbort);
-        granted.resolve(this.#permit(s, weight));
+        granted.resolve(this.#permit(s, waiter, ticket));
       },
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    s.queue.push(waiter);
-    this.#pump(s);
+    this.#grants.add(s, waiter);
     return granted.promise;
   }
 
-  /** The state of `key`, created if needed and marked most recently used. */
-  #state(key: string): KeyState {
-    let s = this.#keys.get(key);
-    if (s)
-      this.#keys.delete(key); // re-inserted below: Map order is the LRU order
-    else {
-      const bucket = this.#policy.rate
-        ? new TokenBucket(this.#policy.rate, clock().now())
-        : undefined;
-      s = { active: 0, bucket, queue: new PriorityQueue(before), timer: undefined };
-    }
-    this.#keys.set(key, s);
-    this.#evict(s);
-    return s;
-  }
-
-  #evict(keep: KeyState): void {
-    const now = clock().now();
-    for (const [key, s] of this.#keys) {
-      if (this.#keys.size <= this.#policy.maxKeys) return;
-      // Only state that carries nothing can go: no holder, no waiter, a full bucket.
-      const empty = s.active === 0 && s.queue.size === 0 && (s.bucket?.full(now) ?? true);
-      if (s !== keep && empty) this.#keys.delete(key);
-    }
-  }
-
-  /** Grants from the head of `s`'s queue while capacity and tokens allow. */
-  #pump(s: KeyState): void {
-    s.timer?.cancel();
-    s.timer = undefined;
-    while (!this.#paused) {
-      const top = s.queue.peek();
-      if (!top || s.active + top.weight > this.#policy.concurrency) break;
-      const now = clock().now();
-      const wait = s.bucket?.waitFor(top.weight, now) ?? 0;
-      if (wait > 0) {
-        // startTimer: a slow rate (one token a month) must not be retried every millisecond.
-        s.timer = startTimer(wait, () => this.#pump(s));
-        break;
-      }
-      s.queue.remove(top);
-      s.active += top.weight;
-      s.bucket?.take(top.weight, now);
-      top.grant();
-    }
-    this.#checkIdle();
-  }
-
-  #checkIdle(): void {
-    if (this.#idle === undefined) return;
-    for (const s of this.#keys.values()) if (s.active > 0 || s.queue.size > 0) return;
-    this.#idle.resolve();
-    this.#idle = undefined;
-  }
-
-  #permit(s: KeyState, weight: number): Permit {
+  #permit(s: KeyState, waiter: Waiter, ticket: Ticket | undefined): Permit {
     let released = false;
-    const release = () => {
+    const give = (outcome: Outcome | undefined) => {
       if (released) return;
       released = true;
-      s.active -= weight;
-      this.#pump(s);
+      this.#release(s, waiter, ticket, outcome);
     };
-    return { release, [Symbol.dispose]: release };
+    return {
+      release: () => give(SUCCESS),
+      fail: (error) => give({ ok: false, error }),
+      [Symbol.dispose]: () => give(undefined),
+    };
+  }
+
+  #release(s: KeyState, waiter: Waiter, ticket: Ticket | undefined, outcome?: Outcome): void {
+    // The caller's callbacks run first, while the state is whole: they may call this limiter.
+    let overload = false;
+    let pause = 0;
+    if (outcome?.ok === false) {
+      overload = ticket !== undefined && this.#outcomes.isOverload(outcome.error);
+      pause = this.#outcomes.pauseFor(outcome.error);
+    }
+    if (ticket !== undefined && s.adaptive !== undefined) {
+      if (outcome?.ok) s.adaptive.succeeded(ticket, waiter.weight, s.active);
+      else if (overload) s.adaptive.overloaded(ticket);
+    }
+    if (pause > 0) s.pausedUntil = Math.max(s.pausedUntil, clock().now() + pause);
+    this.#grants.released(s, waiter);
   }
 }
 
-/** The heaviest permit one acquisition may take. */
-const MAX_WEIGHT = 2 ** 31 - 1;
-
-function before(a: Waiter, b: Waiter): boolean {
-  return a.rank !== b.rank ? a.rank > b.rank : a.seq < b.seq;
+function checkKey(name: string, key: unknown): string {
+  if (typeof key !== 'string') {
+    throw new InvalidArgumentError(`Expected ${name} to be a string, got ${typeof key}`);
+  }
+  return key;
 }

@@ -16,7 +16,7 @@ import {
 import type { LoopDelay } from './diagnostics/loop-delay.js';
 import { readOptions, readValue } from './internal/read-options.js';
 import type { Limiter } from './limiter.js';
-import type { RetryOptions } from './retry.js';
+import { checkRetryOptions, type RetryOptions } from './retry.js';
 
 /** What to do with an item that failed: stop everything, or count it and go on. */
 export type ErrorAction = 'fail' | 'skip';
@@ -291,6 +291,8 @@ export function checkIoOptions<T>(input: IoStageOptions<T> | undefined) {
       'options.retry.signal is not taken: the run cancels the retries (use the pipeline signal)',
     );
   }
+  // Checked now, with retry()'s own rules, rather than failing every item later.
+  if (retry !== undefined) checkRetryOptions(retry);
   return {
     concurrency: checkConcurrency(o.concurrency, 8),
     timeout: o.timeout ?? Number.POSITIVE_INFINITY,

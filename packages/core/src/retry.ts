@@ -80,7 +80,8 @@ export interface RetryOptions {
 const JITTERS: readonly Jitter[] = ['full', 'equal', 'decorrelated', 'none'];
 
 /** Reads every option once (a getter or Proxy cannot change it after its check). */
-function checkRetryOptions(input: RetryOptions | undefined) {
+/** @internal Checks retry options (also the pipeline io stage's, at the stage call). */
+export function checkRetryOptions(input: RetryOptions | undefined) {
   const options = readOptions('options', input);
   const { attempts = 3, jitter = 'full', retryIf, retryAfter, signal, timeout } = options;
   const random = options.random ?? Math.random;

@@ -15,6 +15,8 @@ export interface ConcurrentOptions {
   readonly concurrency: number;
   readonly buffer: number;
   readonly ordered: boolean;
+  /** Once it aborts, nothing more starts; waiting envelopes are dropped (their items redone). */
+  readonly signal: AbortSignal;
   /** Envelopes per job at most (a cpu stage's message size; 1 for an io stage). */
   take(): number;
   /** Runs one job; resolves with its outputs. A rejection ends the stage with that error. */
@@ -87,18 +89,27 @@ export async function* concurrent(
       if (failure !== undefined) throw failure.error;
       const take = Math.max(1, options.take());
       const room = concurrency * take + buffer;
+      if (options.signal.aborted) waiting = [];
       while (running < concurrency && waiting.length > 0 && readyCount + inJobs < room) {
         const batch = waiting.length <= take ? waiting : waiting.slice(0, take);
         waiting = waiting.length <= take ? [] : waiting.slice(take);
         start(batch);
       }
-      if (!reading && !sourceDone && waiting.length < concurrency * take) read();
+      if (
+        !reading &&
+        !sourceDone &&
+        waiting.length < concurrency * take &&
+        !options.signal.aborted
+      ) {
+        read();
+      }
       const out = takeReady();
       if (out.length > 0) {
         yield out;
         continue;
       }
-      if (sourceDone && waiting.length === 0 && running === 0 && !reading) return;
+      const drained = sourceDone || options.signal.aborted;
+      if (drained && waiting.length === 0 && running === 0 && !reading) return;
       wake = deferred();
       await wake.promise;
     }

@@ -31,6 +31,7 @@ export function cpuStage(
         concurrency,
         buffer: rt.buffer,
         ordered: rt.ordered,
+        signal: rt.signal,
         take: () => size?.value ?? (batch as number),
         work: async (envelopes) => {
           counters.in += envelopes.length;

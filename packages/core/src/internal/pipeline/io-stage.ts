@@ -35,6 +35,7 @@ export function ioStage(fn: IoFn, name: string | undefined, policy: IoStagePolic
         concurrency: policy.concurrency,
         buffer: rt.buffer,
         ordered: rt.ordered,
+        signal: rt.signal,
         take: () => 1,
         work: async (batch) => {
           const out: Envelope[] = [];
@@ -78,14 +79,16 @@ function runItem(
     if (n > 1) rt.retried(counters);
     const started = clock().now();
     const call = (s: AbortSignal) => fn(item, { signal: s, attempt: n });
-    const limited = (s: AbortSignal) =>
-      limiter === undefined
-        ? call(s)
-        : limiter.run((joined) => call(joined ?? s), { key: limiterKey, signal: s });
+    // The timeout starts once the permit is granted (as in p-queue): waiting behind a per-key
+    // limit is not the attempt's fault.
+    const timed = (s: AbortSignal) =>
+      Number.isFinite(policy.timeout)
+        ? timeout(policy.timeout, (scope) => call(scope.signal))
+        : call(s);
     try {
-      return await (Number.isFinite(policy.timeout)
-        ? timeout(policy.timeout, (scope) => limited(scope.signal))
-        : limited(signal));
+      return await (limiter === undefined
+        ? timed(signal)
+        : limiter.run((joined) => timed(joined ?? signal), { key: limiterKey, signal }));
     } catch (error) {
       attempts.push({ attempt: n, ms: clock().now() - started, error });
       throw error;

@@ -57,10 +57,16 @@ export function loopStage(
             concurrency,
             buffer: rt.buffer,
             ordered: rt.ordered,
+            signal: rt.signal,
             take: () => 1,
             work: async (batch) => {
               const out: Envelope[] = [];
-              for (const envelope of batch) await one(rt, counters, call, apply, envelope, out);
+              counters.enter();
+              try {
+                for (const envelope of batch) await one(rt, counters, call, apply, envelope, out);
+              } finally {
+                counters.leave();
+              }
               counters.out += out.length;
               return out;
             },
@@ -77,16 +83,24 @@ async function* sequential(
 ): AsyncGenerator<Envelope[]> {
   for await (const chunk of upstream) {
     const out: Envelope[] = [];
-    for (const envelope of chunk) {
-      const pending = one(rt, counters, call, apply, envelope, out);
-      if (pending !== undefined) await pending;
+    // Busy time per chunk, not per item: two clock reads per tiny item would cost more than it.
+    counters.enter();
+    try {
+      for (const envelope of chunk) {
+        // Cancelled: the rest of the chunk is not started (those items are redone on resume).
+        if (rt.signal.aborted) break;
+        const pending = one(rt, counters, call, apply, envelope, out);
+        if (pending !== undefined) await pending;
+      }
+    } finally {
+      counters.leave();
     }
     counters.out += out.length;
     if (out.length > 0) yield out;
   }
 }
 
-/** Runs one item; returns a promise only when `call` returned one. */
+/** Runs one item (its caller counts busy time); returns a promise only when `call` returned one. */
 function one(
   rt: StageRuntime,
   counters: StageCounters,
@@ -96,30 +110,23 @@ function one(
   out: Envelope[],
 ): Promise<void> | undefined {
   counters.in += 1;
-  counters.enter();
   let result: unknown;
   try {
     result = call(envelope.value);
     if (isThenable(result)) {
       return Promise.resolve(result).then(
-        (value) => {
-          counters.leave();
-          apply(rt, envelope, value, out);
-        },
+        (value) => apply(rt, envelope, value, out),
         (error: unknown) => {
-          counters.leave();
           counters.failed += 1;
           rt.fail(counters, envelope, error);
         },
       );
     }
   } catch (error) {
-    counters.leave();
     counters.failed += 1;
     rt.fail(counters, envelope, error);
     return undefined;
   }
-  counters.leave();
   apply(rt, envelope, result, out);
   return undefined;
 }

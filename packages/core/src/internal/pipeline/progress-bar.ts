@@ -8,7 +8,7 @@
  */
 import type { PipelineProgress } from '../../pipeline-options.js';
 
-const WIDTH = 24;
+const WIDTH = 20;
 
 export class ProgressBar {
   readonly #stream: NodeJS.WriteStream;
@@ -32,7 +32,9 @@ export class ProgressBar {
         : `[${'#'.repeat(Math.round(share * WIDTH)).padEnd(WIDTH, '-')}] ${(share * 100).toFixed(0).padStart(3)}% `;
     const count = p.total === undefined ? `${finished}` : `${finished}/${p.total}`;
     const eta = p.eta === undefined ? '' : ` eta ${formatMs(p.eta)}`;
-    const line = `${bar}${count} ok ${p.done} failed ${p.failed} retried ${p.retried} | ${p.rate.toFixed(1)}/s${eta} | loop p99 ${p.loop.p99.toFixed(1)} ms`;
+    const rate = p.rate >= 10 ? p.rate.toFixed(0) : p.rate.toFixed(1);
+    // About 80 columns: narrower terminals cut the end (the loop delay) rather than wrap.
+    const line = `${bar}${count} | ok ${p.done} fail ${p.failed} retry ${p.retried} | ${rate}/s${eta} | p99 ${p.loop.p99.toFixed(1)}ms`;
     this.#stream.write(`\r${line.slice(0, (this.#stream.columns ?? 120) - 1)}\x1b[K`);
     this.#drawn = true;
   }

@@ -16,6 +16,7 @@
  * @module
  */
 import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { CallbackError, clock, InvalidArgumentError } from '@tandem/workers';
 import { deferred, startTimer, type Timer } from '@tandem/workers/internal';
 import { LoopDelayMonitor } from '../../diagnostics/loop-delay.js';
@@ -55,7 +56,13 @@ const RUN_LEVEL = new Set([
   'ERR_TANDEM_POOL_CLOSED',
   'ERR_TANDEM_POOL_DESTROYED',
   'ERR_TANDEM_POOL_BROKEN',
+  // A misspelt task name is the pipeline's fault, not the item's: skipping every item would hide it.
+  'ERR_TANDEM_UNKNOWN_TASK',
 ]);
+/** Ms after a stop that the run still waits for work ignoring its signal, before giving up on it. */
+const ABANDON_AFTER = 1_000;
+/** Ms of uninterrupted microtask work after which the pump lets timers and I/O run. */
+const YIELD_EVERY = 10;
 /** Finished keys past which the run commits at once rather than at the next tick. */
 const COMMIT_KEYS = 10_000;
 
@@ -70,6 +77,7 @@ export class PipelineRun {
   readonly #bar: ProgressBar | undefined;
   readonly #stopIntake = deferred<void>();
   readonly #finished = deferred<void>();
+  readonly #abandon = deferred<void>();
   #deadLetter: PartFile | undefined;
   #journal: Journal | undefined;
   #done = new Set<string>();
@@ -121,7 +129,9 @@ export class PipelineRun {
   /** Stops intake; abandons what is still in flight after `grace` ms. Resolves when the run ended. */
   drain(grace: number): Promise<void> {
     this.#stopIntake.resolve();
-    this.#timers.push(startTimer(grace, () => this.#cut(), true));
+    if (grace === 0) this.#cut();
+    // Not unref'd: the run is under way, and this timer is what ends it if nothing else does.
+    else this.#timers.push(startTimer(grace, () => this.#cut()));
     return this.#finished.promise;
   }
 
@@ -137,7 +147,9 @@ export class PipelineRun {
       const scope = newScope({ name: options.name, signal: options.signal }, { errorMode: 'body' });
       this.#scope = scope;
       try {
-        await scope.run((s) => this.#pump(s.signal));
+        const ran = scope.run((s) => this.#pump(s.signal));
+        ran.catch(() => {}); // when abandoned, a later rejection has nobody left to tell
+        await Promise.race([ran, this.#abandon.promise]);
       } catch (error) {
         // A cancellation from options.signal, or what the pump threw while not cut off.
         if (!this.#cutOff) this.#fatal ??= { error };
@@ -166,20 +178,31 @@ export class PipelineRun {
       exhausted: false,
     };
     let stream: AsyncIterable<Envelope[]> = readSource(this.#spec.source, chunk, reader);
+    // Cancelled (options.signal, a failure, the grace ran out): read nothing more.
+    const stopReading = () => this.#stopIntake.resolve();
+    signal.addEventListener('abort', stopReading, { once: true });
     for (const [i, stage] of this.#spec.stages.entries()) {
       stream = stage.build(stream, rt, this.#counters[i] as StageCounters);
     }
     try {
+      let ranSince = clock().now();
       for await (const envelopes of stream) {
         for (const envelope of envelopes) this.#emit(envelope);
         await this.#sink.relieve();
+        // A pipeline of synchronous stages would otherwise be one long chain of microtasks:
+        // no timer (commits, progress) and no I/O would run until it ends.
+        if (clock().now() - ranSince > YIELD_EVERY) {
+          await new Promise((resolve) => setImmediate(resolve));
+          ranSince = clock().now();
+        }
         if (this.#toJournal.length >= COMMIT_KEYS) await this.#commit();
-        if (this.#fatal !== undefined || this.#cutOff) break;
+        if (this.#fatal !== undefined || this.#cutOff || signal.aborted) break;
       }
     } catch (error) {
       // Once cut off (or failed), a stage rejecting with the cancellation is expected.
       if (!this.#cutOff && this.#fatal === undefined) throw error;
     } finally {
+      signal.removeEventListener('abort', stopReading);
       this.#exhausted = reader.exhausted;
     }
   }
@@ -316,8 +339,11 @@ export class PipelineRun {
   #stop(fatal: { error: unknown }): void {
     this.#fatal ??= fatal;
     this.#sink.abandon();
+    // A `for await` loop gets no more values once the run has failed.
+    this.#sink.end(this.#fatal.error);
     this.#scope?.cancel();
     this.#stopIntake.resolve();
+    this.#armAbandon();
   }
 
   /** The drain's grace ran out: abandon what is in flight. */
@@ -328,6 +354,16 @@ export class PipelineRun {
     this.#scope?.cancel(
       new CancelledError('The pipeline was stopped; items in flight were abandoned.'),
     );
+    this.#armAbandon();
+  }
+
+  /**
+   * Stopped, the run waits for its scope (work in flight seeing the cancellation) — but not for
+   * ever: work that ignores its signal and never settles would hang `close()`. The scope
+   * reports it on `tandem:leak`, and it is left behind.
+   */
+  #armAbandon(): void {
+    this.#timers.push(startTimer(ABANDON_AFTER, () => this.#abandon.resolve()));
   }
 
   #finishedGroup(group: Group): void {
@@ -353,9 +389,10 @@ export class PipelineRun {
     let outputBytes = 0;
     let deadLetterBytes = 0;
     if (checkpoint !== undefined) {
+      // Resolved, so that `out/x` and `./out/x` name the same output.
       this.#journal = new Journal(checkpoint.path, {
-        output: output?.path ?? null,
-        deadLetter: this.#deadLetter?.path ?? null,
+        output: output === undefined ? null : resolve(output.path),
+        deadLetter: this.#deadLetter === undefined ? null : resolve(this.#deadLetter.path),
       });
       const state = await this.#journal.open();
       this.#done = state.done;
@@ -430,13 +467,16 @@ export class PipelineRun {
   #commit(): Promise<void> {
     const durable = this.#journal !== undefined;
     this.#committing = this.#committing.then(async () => {
+      // Keys, rows and lengths are taken in one synchronous step: a flush that relieve()
+      // starts while this one is awaited must not add rows whose keys are not in `keys`.
       const keys = this.#toJournal;
       this.#toJournal = [];
       const output = this.#sink.file;
-      await Promise.all([output?.flush(durable), this.#deadLetter?.flush(durable)]);
-      if (keys.length > 0) {
-        await this.#journal?.commit(output?.bytes ?? 0, this.#deadLetter?.bytes ?? 0, keys);
-      }
+      const flushed = Promise.all([output?.flush(durable), this.#deadLetter?.flush(durable)]);
+      const outputBytes = output?.bytes ?? 0;
+      const deadLetterBytes = this.#deadLetter?.bytes ?? 0;
+      await flushed;
+      if (keys.length > 0) await this.#journal?.commit(outputBytes, deadLetterBytes, keys);
     });
     return this.#committing;
   }
@@ -463,7 +503,13 @@ export class PipelineRun {
       await this.#deadLetter?.keep(true);
     } else {
       await output?.discard();
-      await this.#deadLetter?.discard();
+      // The dead letters are the record of what failed: kept even when the run did not complete.
+      if ((this.#deadLetter?.bytes ?? 0) > 0) {
+        await this.#deadLetter?.finish();
+        written = { deadLetter: this.#deadLetter?.path };
+      } else {
+        await this.#deadLetter?.discard();
+      }
     }
     if (this.#fatal !== undefined) throw this.#fatal.error;
     return this.#report(written);

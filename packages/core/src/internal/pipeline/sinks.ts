@@ -186,14 +186,19 @@ export class StreamSink implements Sink {
       this.#head = 1;
       this.#acked = 1;
     }
+    // The run failed: values still queued are not handed out (the loop gets the error).
+    if (this.#ended !== undefined && this.#ended.error !== undefined) return undefined;
     while (this.#head >= this.#queue.length) {
       if (this.#ended !== undefined) return undefined;
       this.#consumer = deferred();
       await this.#consumer.promise;
     }
     const message = this.#queue[this.#head++] as Message;
-    this.#producer?.resolve();
-    this.#producer = undefined;
+    // Wake the producer only once there is room again, or it would add a chunk per take.
+    if (this.#queue.length - this.#head < this.#capacity) {
+      this.#producer?.resolve();
+      this.#producer = undefined;
+    }
     return { value: message.value };
   }
 

@@ -29,6 +29,7 @@ import {
   Verdict,
 } from '../../../../workers/test/fuzz/support/judge.ts';
 import type { FuzzProperty } from '../../../../workers/test/fuzz/support/property.ts';
+import { adaptiveProperties } from './limiter-adaptive.ts';
 
 interface LimiterCase {
   concurrency?: OptionValue | undefined;
@@ -338,4 +339,4 @@ function untilReleasedOrAborted(
   });
 }
 
-export const properties = [program];
+export const properties = [program, ...adaptiveProperties];
