@@ -16,7 +16,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { isDeepStrictEqual } from 'node:util';
 import type { Engine, LoopDelayMonitor } from '@tandem/core';
 import { type Aggregate, createAggregate } from '../../../examples/log-analytics/src/aggregate.ts';
-import { generateLog } from '../../../examples/log-analytics/src/generate.ts';
+import { generateLog, generatorVersion } from '../../../examples/log-analytics/src/generate.ts';
 import { analyseInline } from '../../../examples/log-analytics/src/inline.ts';
 import { mergePartial } from '../../../examples/log-analytics/src/partial.ts';
 import { analysePerLine } from '../../../examples/log-analytics/src/per-line.ts';
@@ -48,7 +48,11 @@ const target = (threads: number, cores: number): TargetSpec => ({
 
 /** The cached log of `lines` lines: generated on first use (seed 1), reused afterwards. */
 async function logFile(lines: number, log: (message: string) => void): Promise<string> {
-  const file = join(tmpdir(), 'tandem-bench-log-analytics', `access-${lines}-1.log`);
+  const file = join(
+    tmpdir(),
+    'tandem-bench-log-analytics',
+    `access-v${generatorVersion}-${lines}-1.log`,
+  );
   const exists = await stat(file).then(
     (s) => s.isFile(),
     () => false,

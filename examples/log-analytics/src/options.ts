@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultThreads } from '@tandem/core';
+import { generatorVersion } from './generate.ts';
 
 export const modes = ['inline', 'pipeline', 'per-line'] as const;
 export type Mode = (typeof modes)[number];
@@ -47,7 +48,7 @@ later runs reuse it).
                           pipeline: lines batched to the pool, partial aggregates merged on the loop
                           per-line: one engine.run per line (capped, see --per-line-limit)
                           all: every mode in turn, timed, aggregates compared
-  --file <path>         the log to analyse      (default <tmpdir>/tandem-log-analytics/access-<lines>-<seed>.log)
+  --file <path>         the log to analyse      (default <tmpdir>/tandem-log-analytics/access-v<n>-<lines>-<seed>.log)
   --generate            (re)write the log at --file first
   --lines <n>           lines to generate        (default ${defaults.lines.toLocaleString('en-US')})
   --seed <n>            generator seed           (default ${defaults.seed})
@@ -103,7 +104,9 @@ export function parseOptions(args: string[]): Options | 'help' {
   const seed = integer('seed', values.seed, defaults.seed, [0, 2 ** 32 - 1]);
   return {
     modes: mode === 'all' ? [...modes] : [mode as Mode],
-    file: values.file ?? join(tmpdir(), 'tandem-log-analytics', `access-${lines}-${seed}.log`),
+    file:
+      values.file ??
+      join(tmpdir(), 'tandem-log-analytics', `access-v${generatorVersion}-${lines}-${seed}.log`),
     defaultFile: values.file === undefined,
     generate: values.generate ?? false,
     lines,
