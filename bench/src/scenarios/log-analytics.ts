@@ -188,10 +188,10 @@ export const logAnalytics: Scenario = {
       targets,
       notes: [
         `A generated combined-format access log with response times, ${lines.toLocaleString('en-US')} lines (~176 bytes each, 1 in 1,000 malformed); ${rounds} round(s) interleaved after an untimed warm-up; every full run's aggregate checked equal to the first.`,
-        `inline reads 1 MiB chunks, splits and parses them on the loop; the pipeline reads and splits on the loop and sends ${batch.toLocaleString('en-US')} lines per message; per-line runs the first ${perLineLines.toLocaleString('en-US')} lines with ${64 * threads} engine.run calls in flight.`,
+        `inline reads 1 MiB chunks, splits and parses them on the loop; the pipeline reads and splits on the loop and sends ${batch.toLocaleString('en-US')} lines per message (joined into one string), partial aggregates back; per-line runs the first ${perLineLines.toLocaleString('en-US')} lines with ${64 * threads} engine.run calls in flight.`,
         'CPU columns: CPU time per line of the main thread (the loop) and of all other threads (workers, libuv, V8 helpers), medians of the rounds, from /proc at 10 ms resolution. On a shared machine they say what the wall times cannot: on idle cores a run takes at least its busiest thread, and at least the total divided by the cores.',
         `The "text chunks" rows are not a mode of the example: the same parser over 1 MiB chunks of whole lines, split in the pool (\`bench/src/workers/log-chunk-tasks.ts\`). They show what the pipeline's per-line items and the loop's splitting cost. Not judged.`,
-        'With one worker thread the pipeline can gain at most what the loop takes off the worker (reading and splitting, ~15 % of inline): the parse itself still runs on one core. With a thread per core the workers parse in parallel and the loop, mostly idle, shares a core with them.',
+        "With one worker thread the pipeline can gain at most what the loop takes off the worker (reading and splitting, ~15 % of inline): the parse itself still runs on one core, and the worker also builds a partial aggregate per batch. With a thread per core the workers parse in parallel, and the ceiling on idle cores is about cores × inline CPU ÷ the pipeline's total CPU (loop + other threads columns).",
       ],
     };
   },
