@@ -266,9 +266,8 @@ export class Engine<Module extends TaskModule = TaskModule> {
 
   #pipelineHost(): PipelineHost {
     return {
-      signal: this.#root.signal,
-      shutdownGrace: this.#options.shutdownGrace,
       threads: this.#pool.options.threads,
+      taskNames: this.#pool.taskNames,
       cpu: (name, inputs) =>
         this.map(name as never, inputs as never, { settle: true, batch: inputs.length }),
       attach: (run) => {
@@ -397,6 +396,9 @@ export class Engine<Module extends TaskModule = TaskModule> {
         new CancelledError('The engine is shutting down; stop and let this propagate.'),
       );
     }
+    // Pipelines drain within the grace even when a close() with a longer timeout is under way
+    // (here rather than a listener per run on the root signal: many runs would warn).
+    for (const run of this.#pipelines) void run.drain(this.#options.shutdownGrace);
     return this.close({ timeout: this.#options.shutdownGrace });
   }
 

@@ -116,7 +116,11 @@ export interface PipelineOptions<T> {
   readonly checkpoint?: CheckpointOptions<T> | undefined;
   /** The number of source items, for `eta` and the bar. */
   readonly total?: number | undefined;
-  /** Called every `progressInterval` ms and once at the end. A throw fails the run (`ERR_TANDEM_CALLBACK_FAILED`). */
+  /**
+   * Called every `progressInterval` ms and once at the end (not awaited). A throw fails the
+   * run (`ERR_TANDEM_CALLBACK_FAILED`); so does the rejection of a promise it returns while the
+   * run is still under way (the last call's comes too late to change the outcome).
+   */
   readonly onProgress?: ((progress: PipelineProgress) => void) | undefined;
   /** Ms between progress calls. Default 200. */
   readonly progressInterval?: number | undefined;
@@ -280,7 +284,8 @@ export function checkIoOptions<T>(input: IoStageOptions<T> | undefined) {
   checkDuration('options.timeout', o.timeout);
   if (o.key !== undefined) checkFunction('options.key', o.key);
   if (o.limiter !== undefined) {
-    const run = (o.limiter as { run?: unknown } | null)?.run;
+    const limiter = o.limiter as { run?: unknown } | null;
+    const run = readValue('options.limiter', () => limiter?.run);
     if (typeof run !== 'function') {
       throw new InvalidArgumentError('Expected options.limiter to be a limiter from limiter()');
     }

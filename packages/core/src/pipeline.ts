@@ -13,6 +13,7 @@ import {
   type TaskModule,
   type TaskResult,
   type TasksOf,
+  UnknownTaskError,
 } from '@tandem/workers';
 import { checkFunction, checkInteger } from '@tandem/workers/internal';
 import { PipelineUsedError } from './errors.js';
@@ -53,8 +54,9 @@ export type CpuTaskName<Module extends TaskModule, T> = {
 /** A `for await` view of a run, with its report once it ends. */
 export interface PipelineStream<T> extends AsyncIterable<T> {
   /**
-   * Resolves when the run ends (rejects when it fails). Leaving the loop early stops the run:
-   * the report then says `interrupted`.
+   * Resolves when the run ends (rejects when it fails): the loop took every value, or left
+   * early, which stops the run (the report then says `interrupted`). So do not await it inside
+   * the loop: it waits for the loop.
    */
   readonly report: Promise<PipelineReport>;
 }
@@ -146,6 +148,8 @@ export class Pipeline<T, Module extends TaskModule = TaskModule> implements Asyn
   /**
    * Task `task` of the engine's module on each item, in the pool, several items per message
    * (see `CpuStageOptions`). Typed by the module: the item type must fit the task's input.
+   * A name the module does not define throws `UnknownTaskError` (`ERR_TANDEM_UNKNOWN_TASK`)
+   * at once, rather than failing every item.
    */
   cpu<Name extends CpuTaskName<Module, T>>(
     task: Name,
@@ -153,6 +157,9 @@ export class Pipeline<T, Module extends TaskModule = TaskModule> implements Asyn
   ): Pipeline<TaskResult<TasksOf<Module>[Name]>, Module> {
     if (typeof task !== 'string') {
       throw new InvalidArgumentError(`Expected the task name to be a string, got ${typeof task}`);
+    }
+    if (!this.#host.taskNames.includes(task)) {
+      throw new UnknownTaskError(task, this.#host.taskNames);
     }
     const { batch, concurrency, name } = checkCpuOptions(options, this.#host.threads);
     return this.#extend(cpuStage(task, checkStageName(name), batch, concurrency));
@@ -162,7 +169,9 @@ export class Pipeline<T, Module extends TaskModule = TaskModule> implements Asyn
    * Runs the pipeline into an NDJSON file: written to `<path>.part` and renamed to `path` once
    * the run completes, so `path` never holds a partial run. Resolves with the report.
    * Interrupted (engine close or shutdown), it resolves with `interrupted: true` and no
-   * output, keeping the `.part` file only for a checkpoint's resume. Rejects on failure.
+   * output, keeping the `.part` file only for a checkpoint's resume. Rejects on failure; a
+   * schema fast-json-stringify cannot compile rejects with `InvalidArgumentError`
+   * (`ERR_TANDEM_INVALID_ARGUMENT`, the compiler's error as `cause`) before anything is written.
    */
   toFile(path: string, options?: ToFileOptions): Promise<PipelineReport> {
     return this.#start(() => {

@@ -27,6 +27,7 @@ export function cpuStage(
     name,
     build(upstream, rt, counters) {
       const size = batch === 'auto' ? new AutoBatch() : undefined;
+      let inFlight = 0;
       return concurrent(upstream, {
         concurrency,
         buffer: rt.buffer,
@@ -36,6 +37,9 @@ export function cpuStage(
         work: async (envelopes) => {
           counters.in += envelopes.length;
           counters.enter();
+          // Messages queue in the pool: with `inFlight` of them on `threads` threads, one takes
+          // about inFlight / threads times its own run time to come back.
+          const share = Math.min(1, rt.threads / ++inFlight);
           const started = clock().now();
           let settled: PromiseSettledResult<unknown>[];
           try {
@@ -44,9 +48,10 @@ export function cpuStage(
               envelopes.map((e) => e.value),
             );
           } finally {
+            inFlight -= 1;
             counters.leave();
           }
-          size?.record(envelopes.length, clock().now() - started);
+          size?.record(envelopes.length, (clock().now() - started) * share);
           const out: Envelope[] = [];
           for (const [i, result] of settled.entries()) {
             const envelope = envelopes[i] as Envelope;

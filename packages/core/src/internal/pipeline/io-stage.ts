@@ -14,7 +14,12 @@ import { type RetryOptions, retry } from '../../retry.js';
 import { timeout } from '../../time.js';
 import { concurrent } from './concurrent.js';
 import type { Envelope } from './groups.js';
-import type { StageCounters, StageRuntime, StageSpec } from './stage-runtime.js';
+import {
+  isThenable,
+  type StageCounters,
+  type StageRuntime,
+  type StageSpec,
+} from './stage-runtime.js';
 
 export interface IoStagePolicy {
   readonly concurrency: number;
@@ -71,6 +76,8 @@ function runItem(
   const { limiter, key } = policy;
   const limiterKey = key === undefined ? '' : key(item);
   if (typeof limiterKey !== 'string') {
+    // A promise is refused; its rejection must not go unhandled.
+    if (isThenable(limiterKey)) Promise.resolve(limiterKey).catch(() => {});
     throw new InvalidArgumentError(
       `The io stage's key() must return a string, got ${typeof limiterKey}`,
     );

@@ -3,7 +3,8 @@
  * policy, the checkpoint journal, progress, and the drain that an engine close asks for.
  *
  * Endings:
- * - complete: outputs renamed into place, journal deleted, report resolved;
+ * - complete (and a `for await` loop took every value): outputs renamed into place, journal
+ *   deleted, report resolved;
  * - drained (`drain(grace)`: engine close or shutdown, or a `for await` loop left early):
  *   intake stops, in-flight items get `grace` ms, then are abandoned; what finished is
  *   committed; report resolved with `interrupted: true`;
@@ -15,6 +16,7 @@
  *
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CallbackError, clock, InvalidArgumentError } from '@tandem/workers';
@@ -31,14 +33,13 @@ import { ProgressBar } from './progress-bar.js';
 import type { PipelineReport } from './report.js';
 import type { Sink } from './sinks.js';
 import { readSource } from './source.js';
-import { StageCounters, type StageRuntime, type StageSpec } from './stage-runtime.js';
+import { isThenable, StageCounters, type StageRuntime, type StageSpec } from './stage-runtime.js';
 
 /** What the engine gives a run. */
 export interface PipelineHost {
-  /** Aborts when the engine shuts down: the run then drains within `shutdownGrace`. */
-  readonly signal: AbortSignal;
-  readonly shutdownGrace: number;
   readonly threads: number;
+  /** The tasks the engine's module defines (what `.cpu()` may name). */
+  readonly taskNames: readonly string[];
   /** Runs task `name` on `inputs` as one message. */
   cpu(name: string, inputs: unknown[]): Promise<PromiseSettledResult<unknown>[]>;
   /** Registers a run for `close()` to drain; throws `PoolClosedError` once closing. */
@@ -87,6 +88,8 @@ export class PipelineRun {
   #scope: ReturnType<typeof newScope> | undefined;
   #fatal: { error: unknown } | undefined;
   #cutOff = false;
+  /** The run's outcome is decided (or it failed): no more timers, no more failures. */
+  #over = false;
   #exhausted = false;
   #timers: Timer[] = [];
   #started = 0;
@@ -129,9 +132,10 @@ export class PipelineRun {
   /** Stops intake; abandons what is still in flight after `grace` ms. Resolves when the run ended. */
   drain(grace: number): Promise<void> {
     this.#stopIntake.resolve();
-    if (grace === 0) this.#cut();
-    // Not unref'd: the run is under way, and this timer is what ends it if nothing else does.
-    else this.#timers.push(startTimer(grace, () => this.#cut()));
+    // Ref'd: a close waiting for this run keeps the process up until the grace runs out. Not
+    // armed once the run's timers were cancelled (it ended): it would only hold the process.
+    if (grace <= 0) this.#cut();
+    else if (!this.#over) this.#timers.push(startTimer(grace, () => this.#cut()));
     return this.#finished.promise;
   }
 
@@ -139,13 +143,16 @@ export class PipelineRun {
     const { options } = this.#spec;
     this.#started = clock().now();
     this.#monitor.start();
-    const onShutdown = () => void this.drain(this.#host.shutdownGrace);
-    this.#host.signal.addEventListener('abort', onShutdown, { once: true });
     try {
       await this.#openFiles();
       this.#startTimers();
       const scope = newScope({ name: options.name, signal: options.signal }, { errorMode: 'body' });
+      // Every item in flight may wait on the run's signal at once (a limiter's queue, a cpu
+      // message): one listener each, as many as the stages' concurrency, not a leak.
+      setMaxListeners(0, scope.signal);
       this.#scope = scope;
+      // Cut off while its files were opening: the pump never starts.
+      if (this.#cutOff) scope.cancel();
       try {
         const ran = scope.run((s) => this.#pump(s.signal));
         ran.catch(() => {}); // when abandoned, a later rejection has nobody left to tell
@@ -154,6 +161,8 @@ export class PipelineRun {
         // A cancellation from options.signal, or what the pump threw while not cut off.
         if (!this.#cutOff) this.#fatal ??= { error };
       }
+      // Whatever ended the pump, nothing more is read (a source blocked in next() is let go).
+      this.#stopIntake.resolve();
       if (this.#fatal === undefined && !this.#cutOff && scope.signal.aborted) {
         this.#fatal = { error: scope.signal.reason };
       }
@@ -162,7 +171,7 @@ export class PipelineRun {
       await this.#abandonFiles();
       throw error;
     } finally {
-      this.#host.signal.removeEventListener('abort', onShutdown);
+      this.#over = true;
       for (const timer of this.#timers) timer.cancel();
       this.#monitor.stop();
       this.#bar?.end();
@@ -184,11 +193,23 @@ export class PipelineRun {
     for (const [i, stage] of this.#spec.stages.entries()) {
       stream = stage.build(stream, rt, this.#counters[i] as StageCounters);
     }
+    const it = stream[Symbol.asyncIterator]();
+    // The run's cancellation (options.signal, a failure, the drain's cut) must not wait for a
+    // stage stuck in the caller's code (an io function or a source that ignores its signal):
+    // every wait here also ends when the signal aborts, and the stages are then let go.
+    const aborted = whenAborted(signal);
+    let open = true;
     try {
       let ranSince = clock().now();
-      for await (const envelopes of stream) {
-        for (const envelope of envelopes) this.#emit(envelope);
-        await this.#sink.relieve();
+      for (;;) {
+        const next = await Promise.race([it.next(), aborted.promise]);
+        if (next.done === true) {
+          open = false;
+          break;
+        }
+        for (const envelope of next.value) this.#emit(envelope);
+        const relief = this.#sink.relieve();
+        if (relief !== undefined) await Promise.race([relief, aborted.promise]);
         // A pipeline of synchronous stages would otherwise be one long chain of microtasks:
         // no timer (commits, progress) and no I/O would run until it ends.
         if (clock().now() - ranSince > YIELD_EVERY) {
@@ -203,6 +224,9 @@ export class PipelineRun {
       if (!this.#cutOff && this.#fatal === undefined) throw error;
     } finally {
       signal.removeEventListener('abort', stopReading);
+      aborted.dispose();
+      // Close the stages (and the source) without waiting for one still in the caller's code.
+      if (open) void it.return?.().catch(() => {});
       this.#exhausted = reader.exhausted;
     }
   }
@@ -232,6 +256,8 @@ export class PipelineRun {
     let key: unknown;
     try {
       key = checkpoint.key(item);
+      // A promise is refused below; its rejection must not go unhandled.
+      onRejected(key, () => {});
     } catch (error) {
       return this.#failAtSource(item, new CallbackError('options.checkpoint.key', error));
     }
@@ -319,6 +345,8 @@ export class PipelineRun {
     let choice: unknown;
     try {
       choice = decide(error, item, { name: stage.name, kind: stage.kind });
+      // A promise is refused below; its rejection must not go unhandled.
+      onRejected(choice, () => {});
     } catch (thrown) {
       this.#stop({ error: new CallbackError('options.onError', thrown) });
       return undefined;
@@ -348,7 +376,7 @@ export class PipelineRun {
 
   /** The drain's grace ran out: abandon what is in flight. */
   #cut(): void {
-    if (this.#cutOff) return;
+    if (this.#cutOff || this.#over) return;
     this.#cutOff = true;
     this.#sink.abandon();
     this.#scope?.cancel(
@@ -386,6 +414,7 @@ export class PipelineRun {
     const output = this.#sink.file;
     this.#deadLetter =
       onError.deadLetter === undefined ? undefined : new PartFile(onError.deadLetter);
+    checkDistinct([output, this.#deadLetter, checkpoint && { path: checkpoint.path }]);
     let outputBytes = 0;
     let deadLetterBytes = 0;
     if (checkpoint !== undefined) {
@@ -434,10 +463,14 @@ export class PipelineRun {
     this.#bar?.draw(progress);
     const onProgress = this.#spec.options.onProgress;
     if (onProgress === undefined) return;
+    const failed = (error: unknown) => {
+      if (!this.#over) this.#stop({ error: new CallbackError('options.onProgress', error) });
+    };
     try {
-      onProgress(progress);
+      // An async callback is not awaited; its rejection fails the run as a throw does.
+      onRejected(onProgress(progress), failed);
     } catch (error) {
-      this.#stop({ error: new CallbackError('options.onProgress', error) });
+      failed(error);
     }
   }
 
@@ -482,9 +515,15 @@ export class PipelineRun {
   }
 
   async #end(): Promise<PipelineReport> {
+    // A `for await` loop has the last rows still to take: the run completes once it took them
+    // (they are journaled then), or is interrupted if the loop leaves first.
+    if (this.#fatal === undefined && this.#exhausted && !this.#cutOff) await this.#sink.drained();
+    // The last progress call comes before the outcome is decided: a throw from it fails the
+    // run, and a failed run renames nothing into place.
+    if (this.#spec.options.onProgress !== undefined || this.#bar?.enabled) this.#progress();
+    this.#over = true;
     const completed = this.#fatal === undefined && this.#exhausted && !this.#cutOff;
     this.#sink.end(this.#fatal?.error);
-    if (this.#spec.options.onProgress !== undefined || this.#bar?.enabled) this.#progress();
     const output = this.#sink.file;
     let written: { output?: string | undefined; deadLetter?: string | undefined } = {};
     if (completed) {
@@ -493,6 +532,8 @@ export class PipelineRun {
       // finds a journal whose .part files were already renamed away.
       await this.#journal?.close();
       if (this.#journal !== undefined) await rm(this.#journal.path, { force: true });
+      // Without its journal a .part file is no resume's: if a rename fails, it goes.
+      this.#journal = undefined;
       await this.#deadLetter?.finish();
       await output?.finish();
       written = { output: output?.path, deadLetter: this.#deadLetter?.path };
@@ -569,4 +610,35 @@ function deadLetterLine(
     // An item JSON cannot hold (a BigInt, a cycle): keep its description instead of losing the line.
     return JSON.stringify({ item: { unserializable: describeError(cause).message }, ...record });
   }
+}
+
+/** The run's files (and their `.part` files) on one path would overwrite each other. */
+function checkDistinct(files: readonly ({ path: string; partPath?: string } | undefined)[]): void {
+  const seen = new Set<string>();
+  for (const path of files.flatMap((f) => (f === undefined ? [] : [f.path, f.partPath]))) {
+    if (path === undefined) continue;
+    if (seen.has(resolve(path))) {
+      throw new InvalidArgumentError(
+        `The pipeline's output, dead-letter and checkpoint files (and their .part files) must be distinct; ${path} is used twice`,
+      );
+    }
+    seen.add(resolve(path));
+  }
+}
+
+/** Calls `handle` with the rejection of `value` if it is a thenable (reading `then` may throw). */
+function onRejected(value: unknown, handle: (error: unknown) => void): void {
+  if (isThenable(value)) Promise.resolve(value).catch(handle);
+}
+
+/** A promise that rejects with `signal.reason` once it aborts (never otherwise), and its cleanup. */
+function whenAborted(signal: AbortSignal): { promise: Promise<never>; dispose(): void } {
+  let onAbort = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => {});
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { createRequire } from 'node:module';
+import { InvalidArgumentError } from '@tandem/workers';
 import { type Deferred, deferred } from '@tandem/workers/internal';
 import { PartFile } from './part-file.js';
 
@@ -23,6 +24,11 @@ export interface Sink {
   claim(key: string): boolean;
   /** Waits while the sink holds too much. */
   relieve(): Promise<void> | undefined;
+  /**
+   * Resolves once every row written was taken by the consumer (a `for await` loop came back
+   * for the next one) or nobody takes rows any more; undefined when rows need no taker.
+   */
+  drained(): Promise<void> | undefined;
   /** No more rows: the run ended (`error` when it failed). */
   end(error?: unknown): void;
   /** Nobody takes rows any more (the run was cut off): never make the producer wait again. */
@@ -57,6 +63,10 @@ export class FileSink implements Sink {
     return this.file.full ? this.file.flush(false) : undefined;
   }
 
+  drained(): undefined {
+    return undefined;
+  }
+
   end(): void {}
   abandon(): void {}
 }
@@ -65,7 +75,14 @@ export class FileSink implements Sink {
 function compile(schema: object): (value: unknown) => string {
   const require = createRequire(import.meta.url);
   const build = require('fast-json-stringify') as (schema: object) => (value: unknown) => string;
-  return build(schema);
+  try {
+    return build(schema);
+  } catch (cause) {
+    throw new InvalidArgumentError(
+      'Expected options.schema to be a JSON schema fast-json-stringify can compile; see error.cause',
+      { cause },
+    );
+  }
 }
 
 export class CollectSink implements Sink {
@@ -84,6 +101,9 @@ export class CollectSink implements Sink {
   relieve(): undefined {
     return undefined;
   }
+  drained(): undefined {
+    return undefined;
+  }
   end(): void {}
   abandon(): void {}
 }
@@ -99,6 +119,9 @@ export class DiscardSink implements Sink {
     return false;
   }
   relieve(): undefined {
+    return undefined;
+  }
+  drained(): undefined {
     return undefined;
   }
   end(): void {}
@@ -128,6 +151,7 @@ export class StreamSink implements Sink {
   #ended: { error: unknown } | undefined;
   #consumer: Deferred<void> | undefined;
   #producer: Deferred<void> | undefined;
+  #drained: Deferred<void> | undefined;
   #abandoned = false;
   readonly #onConsumed: (keys: readonly string[]) => void;
 
@@ -167,6 +191,13 @@ export class StreamSink implements Sink {
     this.#abandoned = true;
     this.#producer?.resolve();
     this.#producer = undefined;
+    this.#drained?.resolve();
+  }
+
+  drained(): Promise<void> | undefined {
+    if (this.#abandoned || this.#acked >= this.#queue.length) return undefined;
+    this.#drained ??= deferred();
+    return this.#drained.promise;
   }
 
   /**
@@ -174,12 +205,7 @@ export class StreamSink implements Sink {
    * run ended and every row was taken (then `ended` says whether it failed).
    */
   async next(): Promise<{ value: unknown } | undefined> {
-    if (this.#head > this.#acked) {
-      this.#acked = this.#head;
-      const previous = this.#queue[this.#head - 1] as Message;
-      if (previous === this.#newest) this.#newest = undefined;
-      if (previous.keys.length > 0) this.#onConsumed(previous.keys);
-    }
+    this.#ack();
     // Drop taken messages now and then, so the queue array does not grow for ever.
     if (this.#head > 1024) {
       this.#queue.splice(0, this.#head - 1);
@@ -190,7 +216,10 @@ export class StreamSink implements Sink {
     if (this.#ended !== undefined && this.#ended.error !== undefined) return undefined;
     while (this.#head >= this.#queue.length) {
       if (this.#ended !== undefined) return undefined;
-      this.#consumer = deferred();
+      // A caller may have several next() calls waiting at once (not `for await`): the rows
+      // they took are consumed once one of them waits for more.
+      this.#ack();
+      this.#consumer ??= deferred();
       await this.#consumer.promise;
     }
     const message = this.#queue[this.#head++] as Message;
@@ -200,6 +229,16 @@ export class StreamSink implements Sink {
       this.#producer = undefined;
     }
     return { value: message.value };
+  }
+
+  /** Marks every row taken so far consumed, handing their keys to the journal. */
+  #ack(): void {
+    for (; this.#acked < this.#head; this.#acked++) {
+      const message = this.#queue[this.#acked] as Message;
+      if (message === this.#newest) this.#newest = undefined;
+      if (message.keys.length > 0) this.#onConsumed(message.keys);
+    }
+    if (this.#acked >= this.#queue.length) this.#drained?.resolve();
   }
 
   get ended(): { error: unknown } | undefined {

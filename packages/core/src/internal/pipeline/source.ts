@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { InvalidArgumentError } from '@tandem/workers';
 import type { Deferred } from '@tandem/workers/internal';
 
 export interface SourceReader<T> {
@@ -26,12 +27,17 @@ export async function* readSource<T>(
   void stop.then(() => {
     stopped = true;
   });
+  // As with for…of, an iterator whose next() threw is broken: it is not asked to return().
+  let broken = false;
   if (Symbol.asyncIterator in source) {
     const it = source[Symbol.asyncIterator]();
     try {
       for (;;) {
+        broken = true;
         const result = await Promise.race([it.next(), stop]);
+        broken = false;
         if (result === STOP) return;
+        checkResult(result);
         if (result.done) {
           reader.exhausted = true;
           return;
@@ -40,7 +46,7 @@ export async function* readSource<T>(
         if (value !== undefined) yield [value];
       }
     } finally {
-      if (!reader.exhausted) void Promise.resolve(it.return?.()).catch(() => {});
+      if (!reader.exhausted && !broken) void Promise.resolve(it.return?.()).catch(() => {});
     }
   }
   const it = (source as Iterable<unknown>)[Symbol.iterator]();
@@ -48,7 +54,10 @@ export async function* readSource<T>(
     while (!stopped) {
       const out: T[] = [];
       while (out.length < chunk) {
+        broken = true;
         const result = it.next();
+        broken = false;
+        checkResult(result);
         if (result.done) {
           reader.exhausted = true;
           break;
@@ -60,7 +69,16 @@ export async function* readSource<T>(
       if (reader.exhausted) return;
     }
   } finally {
-    if (!reader.exhausted) it.return?.();
+    if (!reader.exhausted && !broken) it.return?.();
+  }
+}
+
+/** for…of refuses an iterator result that is not an object; without this, `5` would be an item. */
+function checkResult(result: unknown): asserts result is IteratorResult<unknown> {
+  if (typeof result !== 'object' || result === null) {
+    throw new InvalidArgumentError(
+      `Expected the source's next() to give an object { value, done }, got ${result === null ? 'null' : typeof result}`,
+    );
   }
 }
 
