@@ -7,10 +7,13 @@
 import type { Scenario } from '../runner/scenario.ts';
 import { cpuThroughput } from './cpu-throughput.ts';
 import { downloader } from './downloader.ts';
+import { logAnalytics } from './log-analytics.ts';
 import { loopResponsiveness } from './loop-responsiveness.ts';
 import { memory } from './memory.ts';
 import { mixedPipeline } from './mixed-pipeline.ts';
+import { ndjsonSink } from './ndjson-sink.ts';
 import { overhead } from './overhead.ts';
+import { pipelineMemory } from './pipeline-memory.ts';
 import { pythonAnchor } from './python-anchor.ts';
 import { runThroughput } from './run-throughput.ts';
 import { tinyThroughput } from './tiny-throughput.ts';
@@ -25,6 +28,9 @@ export const allScenarios: readonly Scenario[] = [
   transfer,
   mixedPipeline,
   downloader,
+  logAnalytics,
   memory,
+  pipelineMemory,
+  ndjsonSink,
   pythonAnchor,
 ];
