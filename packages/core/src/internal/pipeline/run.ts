@@ -33,6 +33,7 @@ import { PartFile } from './part-file.js';
 import { ProgressBar } from './progress-bar.js';
 import type { PipelineReport } from './report.js';
 import type { Sink } from './sinks.js';
+import { raceAbort } from './race-abort.js';
 import { readSource } from './source.js';
 import { isThenable, StageCounters, type StageRuntime, type StageSpec } from './stage-runtime.js';
 
@@ -202,19 +203,18 @@ export class PipelineRun {
     // The run's cancellation (options.signal, a failure, the drain's cut) must not wait for a
     // stage stuck in the caller's code (an io function or a source that ignores its signal):
     // every wait here also ends when the signal aborts, and the stages are then let go.
-    const aborted = whenAborted(signal);
     let open = true;
     try {
       let ranSince = clock().now();
       for (;;) {
-        const next = await Promise.race([it.next(), aborted.promise]);
+        const next = await raceAbort(it.next(), signal);
         if (next.done === true) {
           open = false;
           break;
         }
         for (const envelope of next.value) this.#emit(envelope);
         const relief = this.#sink.relieve();
-        if (relief !== undefined) await Promise.race([relief, aborted.promise]);
+        if (relief !== undefined) await raceAbort(relief, signal);
         // A pipeline of synchronous stages would otherwise be one long chain of microtasks:
         // no timer (commits, progress) and no I/O would run until it ends.
         if (clock().now() - ranSince > YIELD_EVERY) {
@@ -229,7 +229,6 @@ export class PipelineRun {
       if (!this.#cutOff && this.#fatal === undefined) throw error;
     } finally {
       signal.removeEventListener('abort', stopReading);
-      aborted.dispose();
       // Close the stages (and the source) without waiting for one still in the caller's code.
       if (open) void it.return?.().catch(() => {});
       this.#exhausted = reader.exhausted;
@@ -641,14 +640,3 @@ function onRejected(value: unknown, handle: (error: unknown) => void): void {
   if (isThenable(value)) Promise.resolve(value).catch(handle);
 }
 
-/** A promise that rejects with `signal.reason` once it aborts (never otherwise), and its cleanup. */
-function whenAborted(signal: AbortSignal): { promise: Promise<never>; dispose(): void } {
-  let onAbort = () => {};
-  const promise = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  promise.catch(() => {});
-  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
-}

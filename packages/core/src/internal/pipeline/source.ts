@@ -7,6 +7,7 @@
  */
 import { InvalidArgumentError } from '@tandem/workers';
 import type { Deferred } from '@tandem/workers/internal';
+import { raceAbort } from './race-abort.js';
 
 export interface SourceReader<T> {
   /** Makes the value travelling for `item`, or undefined to leave it out (resumed, failed). */
@@ -22,11 +23,10 @@ export async function* readSource<T>(
   chunk: number,
   reader: SourceReader<T>,
 ): AsyncGenerator<T[]> {
-  const stop = reader.stopped.promise.then((): typeof STOP => STOP);
-  let stopped = false;
-  void stop.then(() => {
-    stopped = true;
-  });
+  // Intake stops: as a signal, so a blocked next() is raced without piling up reactions.
+  const stop = new AbortController();
+  void reader.stopped.promise.then(() => stop.abort(STOP));
+  const stopped = stop.signal;
   // As with for…of, an iterator whose next() threw is broken: it is not asked to return().
   let broken = false;
   if (Symbol.asyncIterator in source) {
@@ -34,9 +34,17 @@ export async function* readSource<T>(
     try {
       for (;;) {
         broken = true;
-        const result = await Promise.race([it.next(), stop]);
+        let result: IteratorResult<unknown>;
+        try {
+          result = await raceAbort(it.next(), stopped);
+        } catch (error) {
+          if (error === STOP) {
+            broken = false;
+            return;
+          }
+          throw error;
+        }
         broken = false;
-        if (result === STOP) return;
         checkResult(result);
         if (result.done) {
           reader.exhausted = true;
@@ -51,7 +59,7 @@ export async function* readSource<T>(
   }
   const it = (source as Iterable<unknown>)[Symbol.iterator]();
   try {
-    while (!stopped) {
+    while (!stopped.aborted) {
       const out: T[] = [];
       while (out.length < chunk) {
         broken = true;
