@@ -305,12 +305,14 @@ async function runBatch(
 ): Promise<BatchResult> {
   const values: unknown[] = new Array(items.length);
   const errors: BatchResult['errors'] = [];
+  // Buffers the items gave up with moveResult(), once each (a buffer listed twice is a DataCloneError).
+  const transfer = new Set<ArrayBuffer>();
   try {
-    await runItems(task, items, context, values, errors);
+    await runItems(task, items, context, values, errors, transfer);
   } finally {
     context.finish();
   }
-  return { values, errors };
+  return movable({ values, errors }, [...transfer]);
 }
 
 async function runItems(
@@ -319,6 +321,7 @@ async function runItems(
   context: WorkerContext,
   values: unknown[],
   errors: BatchResult['errors'],
+  transfer: Set<ArrayBuffer>,
 ): Promise<void> {
   for (let i = 0; i < items.length; i++) {
     // Between items is a free cancellation point: a cancelled batch stops here.
@@ -327,12 +330,16 @@ async function runItems(
     try {
       let value = task(items[i], context);
       if (isPromise(value)) value = await value;
-      // Each value is checked on its own: one item that cannot travel fails alone.
-      const problem = inspectValue(value, false, `result[${i}]`).problem;
+      // Each value is checked on its own: one item that cannot travel fails alone. An item
+      // may give its buffers up with moveResult(), as a lone task does.
+      const moved = movedValue(value);
+      const item = moved === undefined ? value : moved.value;
+      const { problem, transferList } = inspectValue(item, moved !== undefined, `result[${i}]`);
       if (problem !== undefined) {
         throw new UncloneableResultError(context.name, problem.path, problem.kind);
       }
-      values[i] = value;
+      values[i] = item;
+      for (const buffer of transferList) transfer.add(buffer);
     } catch (error) {
       errors.push([i, serialized(error)]);
     }
@@ -344,9 +351,13 @@ function encodeResult(name: string, result: unknown): unknown {
   const value = moved === undefined ? result : moved.value;
   const { problem, transferList } = inspectValue(value, moved !== undefined, 'result');
   if (problem !== undefined) throw new UncloneableResultError(name, problem.path, problem.kind);
+  return movable(value, transferList);
+}
+
+/** `value` as Piscina posts it: as is, or with the buffers it moves (Piscina's protocol). */
+function movable<T>(value: T, transferList: ArrayBuffer[]): T {
   if (transferList.length === 0) return value;
-  // Piscina's protocol for a result with a transfer list: an object that names both.
-  const movable = {
+  const wrapper = {
     get [Piscina.transferableSymbol]() {
       return transferList;
     },
@@ -354,5 +365,5 @@ function encodeResult(name: string, result: unknown): unknown {
       return value;
     },
   };
-  return Piscina.move(movable as unknown as Parameters<typeof Piscina.move>[0]);
+  return Piscina.move(wrapper as unknown as Parameters<typeof Piscina.move>[0]) as unknown as T;
 }

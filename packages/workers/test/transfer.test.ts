@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type TasksOf, WorkerPool } from '@tandem/workers';
+import { mapBatched } from '@tandem/workers/internal';
 import type basic from './fixtures/basic.ts';
 import type transferProbe from './fixtures/transfer-probe.ts';
 import { fixture } from './gate.ts';
@@ -69,4 +70,22 @@ test('without moveResult() the result is copied: the worker keeps its buffer', a
   const { bytes } = await pool.run('copied', 4096);
   assert.equal(bytes.byteLength, 4096);
   assert.equal(await pool.run('lastByteLength', undefined), 4096);
+});
+
+test('map: items returned with moveResult() arrive whole (each buffer moved once, even when shared)', async (t) => {
+  const pool = await WorkerPool.start<Basic>({ tasks: fixture('basic'), threads: 1 });
+  t.after(() => pool.destroy());
+  const results = await mapBatched(pool, 'fill', [3, 5, 0], { batch: 3 });
+  assert.deepEqual(
+    results.map((r) => [...(r as { bytes: Uint8Array }).bytes]),
+    [[7, 7, 7], [7, 7, 7, 7, 7], []],
+  );
+  const shared = await mapBatched(pool, 'fillShared', [2, 2], { batch: 2 });
+  assert.deepEqual(
+    shared.map((r) => [...(r as { bytes: Uint8Array }).bytes]),
+    [
+      [9, 9],
+      [9, 9],
+    ],
+  );
 });

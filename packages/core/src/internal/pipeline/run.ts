@@ -31,9 +31,9 @@ import { type Envelope, type Group, GroupBook, newGroup } from './groups.js';
 import { Journal } from './journal.js';
 import { PartFile } from './part-file.js';
 import { ProgressBar } from './progress-bar.js';
+import { raceAbort } from './race-abort.js';
 import type { PipelineReport } from './report.js';
 import type { Sink } from './sinks.js';
-import { raceAbort } from './race-abort.js';
 import { readSource } from './source.js';
 import { isThenable, StageCounters, type StageRuntime, type StageSpec } from './stage-runtime.js';
 
@@ -639,4 +639,3 @@ function checkDistinct(files: readonly ({ path: string; partPath?: string } | un
 function onRejected(value: unknown, handle: (error: unknown) => void): void {
   if (isThenable(value)) Promise.resolve(value).catch(handle);
 }
-
