@@ -8,14 +8,22 @@
  */
 import { type FileHandle, open, rename, rm, truncate } from 'node:fs/promises';
 
-/** Buffered text past which a sink waits for a write before taking more rows. */
+/** Buffered bytes past which a sink waits for a write before taking more rows. */
 const HIGH_WATER = 1 << 20;
+/** Size of the buffers rows are encoded into. */
+const CHUNK = 1 << 16;
 
 export class PartFile {
   readonly path: string;
   readonly partPath: string;
   #handle: FileHandle | undefined;
-  #lines: string[] = [];
+  /**
+   * Rows are encoded into UTF-8 as they come, not joined at flush: a serializer's output is
+   * often a rope (fast-json-stringify builds it with `+=`), cheapest to flatten while young.
+   */
+  #chunks: Buffer[] = [];
+  #chunk: Buffer = Buffer.allocUnsafe(0);
+  #used = 0;
   #buffered = 0;
   /** Bytes handed to the file (written or being written). */
   #bytes = 0;
@@ -47,23 +55,39 @@ export class PartFile {
   }
 
   write(line: string): void {
-    this.#lines.push(line);
-    this.#buffered += line.length + 1;
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes; the newline one more.
+    const most = line.length * 3 + 1;
+    if (this.#chunk.length - this.#used < most) {
+      this.#seal();
+      this.#chunk = Buffer.allocUnsafe(Math.max(CHUNK, most));
+    }
+    const n = this.#chunk.write(line, this.#used);
+    this.#chunk[this.#used + n] = 0x0a;
+    this.#used += n + 1;
+    this.#buffered += n + 1;
+  }
+
+  /** Moves the filled part of the current buffer to the list to write. */
+  #seal(): void {
+    if (this.#used === 0) return;
+    this.#chunks.push(this.#chunk.subarray(0, this.#used));
+    this.#chunk = this.#chunk.subarray(this.#used);
+    this.#used = 0;
   }
 
   /** Writes what is buffered (after any write under way); `durable` waits for fdatasync. */
   flush(durable: boolean): Promise<void> {
     const handle = this.#handle;
     if (handle === undefined) return Promise.resolve();
-    const text = this.#lines.length === 0 ? '' : `${this.#lines.join('\n')}\n`;
-    this.#lines = [];
+    this.#seal();
+    const data = this.#chunks;
+    this.#chunks = [];
+    this.#bytes += this.#buffered;
     this.#buffered = 0;
-    const data = Buffer.from(text);
-    this.#bytes += data.length;
     const previous = this.#writing;
     this.#writing = (async () => {
       await previous;
-      if (data.length > 0) await handle.write(data);
+      if (data.length > 0) await handle.writev(data);
       if (durable) await handle.datasync();
     })();
     return this.#writing;
@@ -84,7 +108,9 @@ export class PartFile {
 
   /** Closes and deletes the part file: the run left nothing to keep. */
   async discard(): Promise<void> {
-    this.#lines = [];
+    this.#chunks = [];
+    this.#used = 0;
+    this.#buffered = 0;
     await this.#writing.catch(() => {});
     await this.#close();
     await rm(this.partPath, { force: true });
