@@ -85,15 +85,23 @@ function compile(schema: object): (value: unknown) => string {
   }
 }
 
-export class CollectSink implements Sink {
-  readonly kind = 'collect';
+/** Values kept as they are, in memory (`collect()`), or dropped (`run()`). */
+class MemorySink implements Sink {
+  readonly kind: 'collect' | 'run';
   readonly file = undefined;
+  /** The values written, when kept. */
   readonly rows: unknown[] = [];
+  readonly #keep: boolean;
+
+  constructor(keep: boolean) {
+    this.kind = keep ? 'collect' : 'run';
+    this.#keep = keep;
+  }
   encode(value: unknown): unknown {
     return value;
   }
   write(row: unknown): void {
-    this.rows.push(row);
+    if (this.#keep) this.rows.push(row);
   }
   claim(): boolean {
     return false;
@@ -108,24 +116,16 @@ export class CollectSink implements Sink {
   abandon(): void {}
 }
 
-export class DiscardSink implements Sink {
-  readonly kind = 'run';
-  readonly file = undefined;
-  encode(value: unknown): unknown {
-    return value;
+export class CollectSink extends MemorySink {
+  constructor() {
+    super(true);
   }
-  write(): void {}
-  claim(): boolean {
-    return false;
+}
+
+export class DiscardSink extends MemorySink {
+  constructor() {
+    super(false);
   }
-  relieve(): undefined {
-    return undefined;
-  }
-  drained(): undefined {
-    return undefined;
-  }
-  end(): void {}
-  abandon(): void {}
 }
 
 interface Message {
