@@ -18,21 +18,17 @@
  * @module
  */
 import { setMaxListeners } from 'node:events';
-import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { CallbackError, clock, InvalidArgumentError } from '@tandem/workers';
 import { deferred, startTimer, type Timer } from '@tandem/workers/internal';
 import { LoopDelayMonitor } from '../../diagnostics/loop-delay.js';
 import { CancelledError, type PipelineAttempt, PipelineItemError } from '../../errors.js';
 import type { CheckedPipelineOptions, PipelineProgress } from '../../pipeline-options.js';
 import { newScope } from '../../scope.js';
-import { describeError } from './describe-error.js';
 import { type Envelope, type Group, GroupBook, newGroup } from './groups.js';
-import { Journal } from './journal.js';
-import { PartFile } from './part-file.js';
 import { ProgressBar } from './progress-bar.js';
 import { raceAbort } from './race-abort.js';
 import type { PipelineReport } from './report.js';
+import { RunFiles, type Written } from './run-files.js';
 import type { Sink } from './sinks.js';
 import { readSource } from './source.js';
 import { isThenable, StageCounters, type StageRuntime, type StageSpec } from './stage-runtime.js';
@@ -81,12 +77,10 @@ export class PipelineRun {
   readonly #stopIntake = deferred<void>();
   readonly #finished = deferred<void>();
   readonly #abandon = deferred<void>();
-  #deadLetter: PartFile | undefined;
-  #journal: Journal | undefined;
+  /** Set when the run opens its files. */
+  #files: RunFiles | undefined;
   #done = new Set<string>();
   #seen = new Set<string>();
-  #toJournal: string[] = [];
-  #committing: Promise<void> = Promise.resolve();
   #scope: ReturnType<typeof newScope> | undefined;
   #fatal: { error: unknown } | undefined;
   #cutOff = false;
@@ -174,7 +168,7 @@ export class PipelineRun {
       }
       return await this.#end();
     } catch (error) {
-      await this.#abandonFiles();
+      await this.#files?.abandon();
       throw error;
     } finally {
       this.#over = true;
@@ -221,7 +215,7 @@ export class PipelineRun {
           await new Promise((resolve) => setImmediate(resolve));
           ranSince = clock().now();
         }
-        if (this.#toJournal.length >= COMMIT_KEYS) await this.#commit();
+        if ((this.#files?.waiting ?? 0) >= COMMIT_KEYS) await this.#files?.commit();
         if (this.#fatal !== undefined || this.#cutOff || signal.aborted) break;
       }
     } catch (error) {
@@ -335,7 +329,7 @@ export class PipelineRun {
     }
     if (choice === 'deadLetter') {
       this.#count.deadLettered += 1;
-      this.#deadLetter?.write(deadLetterLine(envelope.value, stage.name, attempts, error));
+      this.#files?.deadLetter(envelope.value, stage.name, attempts, error);
     } else {
       this.#count.skipped += 1;
     }
@@ -406,44 +400,31 @@ export class PipelineRun {
     const failed = group.failed;
     this.#count.failed += failed;
     this.#count.done += group.keys.length - failed;
-    if (this.#journal === undefined) return;
+    const files = this.#files;
+    if (files?.journaled !== true) return;
     for (const key of group.keys) {
-      if (key !== undefined && !this.#sink.claim(key)) this.#toJournal.push(key);
+      if (key !== undefined && !this.#sink.claim(key)) files.finished(key);
     }
   }
 
   /** Keys a `for await` loop has consumed past: journaled with the next commit. */
   consumed(keys: readonly string[]): void {
-    for (const key of keys) this.#toJournal.push(key);
+    for (const key of keys) this.#files?.finished(key);
   }
 
   async #openFiles(): Promise<void> {
     const { checkpoint, onError } = this.#spec.options;
-    const output = this.#sink.file;
-    this.#deadLetter =
-      onError.deadLetter === undefined ? undefined : new PartFile(onError.deadLetter);
-    checkDistinct([output, this.#deadLetter, checkpoint && { path: checkpoint.path }]);
-    let outputBytes = 0;
-    let deadLetterBytes = 0;
-    if (checkpoint !== undefined) {
-      // Resolved, so that `out/x` and `./out/x` name the same output.
-      this.#journal = new Journal(checkpoint.path, {
-        output: output === undefined ? null : resolve(output.path),
-        deadLetter: this.#deadLetter === undefined ? null : resolve(this.#deadLetter.path),
-      });
-      const state = await this.#journal.open();
-      this.#done = state.done;
-      outputBytes = state.outputBytes;
-      deadLetterBytes = state.deadLetterBytes;
-    }
-    await output?.open(outputBytes);
-    await this.#deadLetter?.open(deadLetterBytes);
+    this.#files = new RunFiles(this.#sink.file, onError.deadLetter, checkpoint?.path);
+    this.#done = await this.#files.open();
   }
 
   #startTimers(): void {
     const { checkpoint, onProgress, progressInterval } = this.#spec.options;
     if (checkpoint !== undefined)
-      this.#every(checkpoint.every, () => void this.#commit().catch(() => {}));
+      this.#every(
+        checkpoint.every,
+        () => void (this.#files?.commit() ?? Promise.resolve()).catch(() => {}),
+      );
     if (onProgress !== undefined || this.#bar?.enabled) {
       this.#every(progressInterval, () => this.#progress());
     }
@@ -504,24 +485,6 @@ export class PipelineRun {
     };
   }
 
-  /** Writes what is buffered, then (with a checkpoint) journals the keys finished with it. */
-  #commit(): Promise<void> {
-    const durable = this.#journal !== undefined;
-    this.#committing = this.#committing.then(async () => {
-      // Keys, rows and lengths are taken in one synchronous step: a flush that relieve()
-      // starts while this one is awaited must not add rows whose keys are not in `keys`.
-      const keys = this.#toJournal;
-      this.#toJournal = [];
-      const output = this.#sink.file;
-      const flushed = Promise.all([output?.flush(durable), this.#deadLetter?.flush(durable)]);
-      const outputBytes = output?.bytes ?? 0;
-      const deadLetterBytes = this.#deadLetter?.bytes ?? 0;
-      await flushed;
-      if (keys.length > 0) await this.#journal?.commit(outputBytes, deadLetterBytes, keys);
-    });
-    return this.#committing;
-  }
-
   async #end(): Promise<PipelineReport> {
     // A `for await` loop has the last rows still to take: the run completes once it took them
     // (they are journaled then), or is interrupted if the loop leaves first.
@@ -533,50 +496,12 @@ export class PipelineRun {
     const completed =
       this.#fatal === undefined && this.#exhausted && !this.#cutOff && this.#left === 0;
     this.#sink.end(this.#fatal?.error);
-    const output = this.#sink.file;
-    let written: { output?: string | undefined; deadLetter?: string | undefined } = {};
-    if (completed) {
-      await this.#commit();
-      // The journal goes first: a crash between the renames then starts over cleanly, never
-      // finds a journal whose .part files were already renamed away.
-      await this.#journal?.close();
-      if (this.#journal !== undefined) await rm(this.#journal.path, { force: true });
-      // Without its journal a .part file is no resume's: if a rename fails, it goes.
-      this.#journal = undefined;
-      await this.#deadLetter?.finish();
-      await output?.finish();
-      written = { output: output?.path, deadLetter: this.#deadLetter?.path };
-    } else if (this.#journal !== undefined) {
-      await this.#commit();
-      await this.#journal.close();
-      await output?.keep(true);
-      await this.#deadLetter?.keep(true);
-    } else {
-      await output?.discard();
-      // The dead letters are the record of what failed: kept even when the run did not complete.
-      if ((this.#deadLetter?.bytes ?? 0) > 0) {
-        await this.#deadLetter?.finish();
-        written = { deadLetter: this.#deadLetter?.path };
-      } else {
-        await this.#deadLetter?.discard();
-      }
-    }
+    const written = completed ? await this.#files?.complete() : await this.#files?.incomplete();
     if (this.#fatal !== undefined) throw this.#fatal.error;
-    return this.#report(written);
+    return this.#report(written ?? {});
   }
 
-  async #abandonFiles(): Promise<void> {
-    await this.#journal?.close().catch(() => {});
-    if (this.#journal === undefined) {
-      await this.#sink.file?.discard().catch(() => {});
-      await this.#deadLetter?.discard().catch(() => {});
-    }
-  }
-
-  #report(written: {
-    output?: string | undefined;
-    deadLetter?: string | undefined;
-  }): PipelineReport {
+  #report(written: Written): PipelineReport {
     const p = this.progress();
     const { read, done, failed, skipped, deadLettered, retried, resumed } = this.#count;
     return {
@@ -595,43 +520,6 @@ export class PipelineRun {
       output: written.output,
       deadLetter: written.deadLetter,
     };
-  }
-}
-
-function deadLetterLine(
-  item: unknown,
-  stage: string,
-  attempts: PipelineAttempt[],
-  error: unknown,
-): string {
-  const record = {
-    stage,
-    attempts: attempts.map((a) => ({
-      attempt: a.attempt,
-      ms: a.ms,
-      error: describeError(a.error),
-    })),
-    error: describeError(error),
-  };
-  try {
-    return JSON.stringify({ item, ...record }) ?? JSON.stringify({ item: null, ...record });
-  } catch (cause) {
-    // An item JSON cannot hold (a BigInt, a cycle): keep its description instead of losing the line.
-    return JSON.stringify({ item: { unserializable: describeError(cause).message }, ...record });
-  }
-}
-
-/** The run's files (and their `.part` files) on one path would overwrite each other. */
-function checkDistinct(files: readonly ({ path: string; partPath?: string } | undefined)[]): void {
-  const seen = new Set<string>();
-  for (const path of files.flatMap((f) => (f === undefined ? [] : [f.path, f.partPath]))) {
-    if (path === undefined) continue;
-    if (seen.has(resolve(path))) {
-      throw new InvalidArgumentError(
-        `The pipeline's output, dead-letter and checkpoint files (and their .part files) must be distinct; ${path} is used twice`,
-      );
-    }
-    seen.add(resolve(path));
   }
 }
 
