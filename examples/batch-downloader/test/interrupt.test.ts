@@ -86,9 +86,8 @@ for (const after of [1, 8, 20]) {
   });
 }
 
-test('a SIGINT while a download stalls: cut off after the grace, its .part deleted; --resume fetches it', {
-  timeout: 120_000,
-}, async (t) => {
+/** Twelve files, one of which stalls half-way; the run's output folder already made. */
+async function stallingRun(t: TestContext) {
   const server = await fixture(t, {
     files: 12,
     minSize: 20_000,
@@ -102,6 +101,13 @@ test('a SIGINT while a download stalls: cut off after the grace, its .part delet
   const files = outputPaths(out).files;
   const part = join(files, `${stalled.name}.part`);
   await mkdir(files, { recursive: true });
+  return { server, out, urls, stalled, files, part };
+}
+
+test('a SIGINT while a download stalls: cut off after the grace, its .part deleted; --resume fetches it', {
+  timeout: 120_000,
+}, async (t) => {
+  const { server, out, urls, stalled, files, part } = await stallingRun(t);
   const { child, exited } = startCli(t, [
     '--urls',
     urls,
@@ -129,23 +135,11 @@ test('a SIGINT while a download stalls: cut off after the grace, its .part delet
 test('kill -9 mid-download, then --resume: the .part is continued with Range + If-Range', {
   timeout: 120_000,
 }, async (t) => {
-  const server = await fixture(t, {
-    files: 12,
-    minSize: 20_000,
-    maxSize: 60_000,
-    failures: { stall: 1 },
-  });
-  const dir = await tempDir(t);
-  const out = join(dir, 'out');
-  const urls = await writeUrls(dir, server);
-  const stalled = server.manifest().find((f) => f.fate === 'stall')!;
-  const files = outputPaths(out).files;
-  const part = join(files, `${stalled.name}.part`);
+  const { server, out, urls, stalled, files, part } = await stallingRun(t);
   const half = Math.floor(stalled.size / 2);
 
   // The stalled file's first half lands in its .part; then the process is killed outright.
   // (--resume on a fresh folder is a fresh run that leaves the watched folder in place.)
-  await mkdir(files, { recursive: true });
   const { child, exited } = startCli(t, [
     '--urls',
     urls,
