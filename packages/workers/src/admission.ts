@@ -23,18 +23,24 @@ export class AdmissionQueue {
   }
 
   /**
-   * No room for a new task: callers wait already, or the queue is at `maxQueue` and it could
-   * not go straight to a worker (`workerHasRoom`).
+   * No room for a new task: callers wait already, or the queue holds `maxQueue` tasks beyond
+   * the `workerRoom` tasks the workers can take at the next dispatch.
    */
-  isFull(workerHasRoom: boolean): boolean {
-    if (this.#waiting.size > 0) return true;
-    const direct = workerHasRoom && this.#queued.size === 0;
-    return !direct && this.#queued.size >= this.#maxQueue;
+  isFull(workerRoom: number): boolean {
+    return this.#waiting.size > 0 || this.#queued.size >= this.#maxQueue + workerRoom;
   }
 
-  /** True when `record` may go to a worker now, without overtaking anyone. */
-  canBypass(workerHasRoom: boolean): boolean {
-    return workerHasRoom && this.#queued.size === 0 && this.#waiting.size === 0;
+  /** Queued tasks (callers waiting for room not counted). */
+  get queued(): number {
+    return this.#queued.size;
+  }
+
+  /**
+   * The next task for a worker, left in place: the queue's head, or with the queue empty the
+   * first caller waiting for room (a worker's room is room too).
+   */
+  peek(): TaskRecord | undefined {
+    return this.#queued.peek() ?? this.#waiting.peek();
   }
 
   /** Queues `record`, or puts its caller in line for room when the queue is full. */
@@ -50,17 +56,14 @@ export class AdmissionQueue {
     this.#queued.unshift(record);
   }
 
-  /** The next task for a worker, if any. */
+  /** The next task for a worker, if any (as {@link peek}). */
   shift(): TaskRecord | undefined {
-    return this.#queued.shift();
+    return this.#queued.shift() ?? this.#waiting.shift();
   }
 
-  /** Lets waiting callers into the queue while it has room (or a worker can take one now). */
-  admit(workerHasRoom: boolean): void {
-    while (
-      this.#waiting.size > 0 &&
-      (this.#queued.size < this.#maxQueue || (workerHasRoom && this.#queued.size === 0))
-    ) {
+  /** Lets waiting callers into the queue while it has room (counting `workerRoom`, as `isFull`). */
+  admit(workerRoom: number): void {
+    while (this.#waiting.size > 0 && this.#queued.size < this.#maxQueue + workerRoom) {
       const waiter = this.#waiting.shift();
       if (waiter === undefined) break;
       waiter.where = 'queued';

@@ -1,44 +1,157 @@
 /**
- * Which worker Piscina hands the next task to: the least busy one that may take more, as
- * Piscina's own `LeastBusyBalancer`, except workers being retired (they finish what they hold
- * and end). It also remembers each worker's live view, so the pool can see when a retiring
- * worker has emptied.
+ * Which worker gets the next message, and what each worker holds. Piscina calls `pick` when it
+ * posts a message (at once when a worker is ready, later otherwise); the message carries its
+ * {@link Dispatch} under Piscina's `queueOptionsSymbol`, so the pick is recorded whenever it
+ * happens. The least loaded worker wins — by estimated ms of work held under `'auto'`, by
+ * tasks held with a fixed `concurrentTasksPerWorker` — except workers being retired (they
+ * finish what they hold and end).
  *
  * @module
  */
-import type { Piscina } from 'piscina';
+import { Piscina } from 'piscina';
+import type { TaskRecord } from './task-record.js';
 
 type PiscinaLoadBalancer = NonNullable<
   NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']
 >;
 type WorkerView = Parameters<PiscinaLoadBalancer>[1][number];
+type PiscinaTask = Parameters<PiscinaLoadBalancer>[0];
+
+/** One message in flight: its tasks, their slots, and where it went. */
+export interface Dispatch {
+  readonly records: TaskRecord[];
+  /** The slot of each record when it was sent (a record taken back moves to another slot). */
+  readonly slots: number[];
+  /** Estimated ms of work it carries. */
+  readonly cost: number;
+  readonly sentAt: number;
+  /** The threadId of the worker Piscina posted it to; 0 until posted. */
+  worker: number;
+  /** Sent while no worker was ready: Piscina holds it. */
+  unplaced: boolean;
+}
+
+/** What one worker holds. */
+interface Load {
+  /** Piscina's live view of the worker. */
+  view: WorkerView;
+  tasks: number;
+  ms: number;
+  dispatches: Set<Dispatch>;
+}
 
 export class Balancer {
-  readonly #maximumUsage: number;
+  /** Messages a worker may hold (Piscina's `concurrentTasksPerWorker`). */
+  readonly maxMessages: number;
+  readonly #byTasks: boolean;
   readonly #retiring = new Set<number>();
-  readonly #views = new Map<number, WorkerView>();
+  readonly #loads = new Map<number, Load>();
+  /** Dispatches Piscina has not posted yet (no worker was ready). */
+  unplaced = 0;
 
-  constructor(maximumUsage: number) {
-    this.#maximumUsage = maximumUsage;
+  /** `byTasks`: balance on tasks held (a fixed setting), not on estimated ms. */
+  constructor(maxMessages: number, byTasks: boolean) {
+    this.maxMessages = maxMessages;
+    this.#byTasks = byTasks;
   }
 
   /** The function Piscina calls (`loadBalancer` option). */
-  readonly pick: PiscinaLoadBalancer = (_task, workers) => {
-    let candidate: WorkerView | null = null;
-    let least = this.#maximumUsage;
-    for (const worker of workers) {
-      const id = worker.id;
-      this.#views.set(id, worker);
-      if (this.#retiring.has(id)) continue;
-      const usage = worker.currentUsage;
-      if (usage === 0) return worker;
-      if (usage < least) {
-        candidate = worker;
-        least = usage;
+  readonly pick: PiscinaLoadBalancer = (task, workers) => {
+    let candidate: Load | undefined;
+    for (const view of workers) {
+      const load = this.#loadOf(view);
+      const usage = view.currentUsage;
+      if (this.#retiring.has(view.id) || usage >= this.maxMessages) continue;
+      // Ties go to the worker with fewer messages (the start-up describes carry no load).
+      const weight = this.#weight(load);
+      const best = candidate === undefined ? Number.POSITIVE_INFINITY : this.#weight(candidate);
+      if (weight < best || (weight === best && usage < candidate!.view.currentUsage)) {
+        candidate = load;
       }
     }
-    return candidate;
+    if (candidate === undefined) return null;
+    const dispatch = dispatchOf(task);
+    if (dispatch !== undefined) {
+      if (dispatch.unplaced) {
+        dispatch.unplaced = false;
+        this.unplaced--;
+      }
+      dispatch.worker = candidate.view.id;
+      candidate.tasks += dispatch.records.length;
+      candidate.ms += dispatch.cost;
+      candidate.dispatches.add(dispatch);
+    }
+    return candidate.view;
   };
+
+  /** The message is sent; Piscina will place it (now, or once a worker is ready). */
+  sent(dispatch: Dispatch): void {
+    if (dispatch.worker !== 0) return;
+    dispatch.unplaced = true;
+    this.unplaced++;
+  }
+
+  /** The worker answered for `dispatch` (or died with it). */
+  answered(dispatch: Dispatch): void {
+    if (dispatch.unplaced) {
+      dispatch.unplaced = false;
+      this.unplaced--;
+      return;
+    }
+    const load = this.#loads.get(dispatch.worker);
+    if (load === undefined || !load.dispatches.delete(dispatch)) return;
+    load.tasks -= dispatch.records.length;
+    load.ms -= dispatch.cost;
+    if (load.dispatches.size === 0) load.ms = 0; // no drift from rounding
+  }
+
+  /** `count` tasks costing `ms` left `dispatch` before its worker claimed them (stolen). */
+  shrink(dispatch: Dispatch, count: number, ms: number): void {
+    const load = this.#loads.get(dispatch.worker);
+    if (load === undefined || !load.dispatches.has(dispatch)) return;
+    load.tasks -= count;
+    load.ms -= ms;
+  }
+
+  /**
+   * The least loaded worker that may take work, as `{ tasks, ms }` held; undefined when none is
+   * known. A worker counts once Piscina has it ready (a replacement still starting cannot take
+   * work: Piscina would give it to the others).
+   */
+  lightest(): { tasks: number; ms: number } | undefined {
+    let best: Load | undefined;
+    for (const [id, load] of this.#loads) {
+      if (this.#retiring.has(id)) continue;
+      if (best === undefined || this.#weight(load) < this.#weight(best)) best = load;
+    }
+    return best;
+  }
+
+  /** The sum of `roomOf(tasks, ms)` over the workers that may take work. */
+  room(roomOf: (tasks: number, ms: number) => number): number {
+    let room = 0;
+    for (const [id, load] of this.#loads) {
+      if (!this.#retiring.has(id)) room += roomOf(load.tasks, load.ms);
+    }
+    return room;
+  }
+
+  /** Workers that hold nothing, and the dispatches of the others (oldest first). */
+  idleAndBusy(): { idle: number; busy: Dispatch[] } {
+    let idle = 0;
+    const busy: Dispatch[] = [];
+    for (const [id, load] of this.#loads) {
+      if (this.#retiring.has(id)) continue;
+      if (load.tasks === 0) idle++;
+      else for (const dispatch of load.dispatches) busy.push(dispatch);
+    }
+    return { idle, busy };
+  }
+
+  /** Piscina has a new worker ready (its `workerCreate` event): it may take work. */
+  ready(view: WorkerView): void {
+    this.#loadOf(view);
+  }
 
   /** No more tasks for worker `threadId`. */
   retire(threadId: number): void {
@@ -48,10 +161,10 @@ export class Balancer {
   /** Retiring workers that hold no task any more (each is returned once). */
   *emptied(): Generator<number> {
     for (const id of this.#retiring) {
-      const view = this.#views.get(id);
-      if (view === undefined || view.currentUsage === 0) {
+      const load = this.#loads.get(id);
+      if (load === undefined || load.view.currentUsage === 0) {
         this.#retiring.delete(id);
-        this.#views.delete(id);
+        this.#loads.delete(id);
         yield id;
       }
     }
@@ -64,6 +177,32 @@ export class Balancer {
   /** Worker `threadId` is gone. */
   forget(threadId: number): void {
     this.#retiring.delete(threadId);
-    this.#views.delete(threadId);
+    this.#loads.delete(threadId);
   }
+
+  #loadOf(view: WorkerView): Load {
+    let load = this.#loads.get(view.id);
+    if (load === undefined) {
+      load = { view, tasks: 0, ms: 0, dispatches: new Set() };
+      this.#loads.set(view.id, load);
+    } else {
+      load.view = view; // Piscina makes a fresh view per call
+    }
+    return load;
+  }
+
+  #weight(load: Load): number {
+    return this.#byTasks ? load.tasks : load.ms;
+  }
+}
+
+/** The dispatch a message carries (the pool sets it; Piscina's describe call has none: null). */
+function dispatchOf(task: PiscinaTask): Dispatch | undefined {
+  const options = (task as unknown as Record<symbol, Dispatch | null>)[Piscina.queueOptionsSymbol];
+  return options ?? undefined;
+}
+
+/** Attaches `dispatch` to `message` where Piscina shows it to the balancer (never cloned). */
+export function attachDispatch(message: unknown[], dispatch: Dispatch): void {
+  (message as unknown as Record<symbol, Dispatch>)[Piscina.queueOptionsSymbol] = dispatch;
 }

@@ -24,6 +24,8 @@ export interface LostTask {
   /** Its input was moved into the worker (`transfer: true`): it went down with it. */
   transferred: boolean;
   exitCode: number | undefined;
+  /** Another task of its worker was running (or ended it) when it died: the culprit is known. */
+  culpritFound: boolean;
   broken: PoolBrokenError | undefined;
   destroyed: boolean;
 }
@@ -41,9 +43,15 @@ export function verdictOnLostWorker(task: LostTask, failure: unknown): Verdict {
     return { error: new UncloneableInputError(name, 'input', refused), crash: false };
   }
   // Not started, or finished with its answer lost: another task ended the worker (a task that
-  // ends its own worker is marked `crashed`, and one still running cannot be cleared).
+  // ends its own worker is marked `crashed`, and one still running cannot be cleared). One that
+  // never started cannot have caused it, however often it is caught in a crash (a message
+  // carries many tasks), nor can one that finished when the culprit is known; one that
+  // finished in a worker that died of nothing known might have (something it left behind),
+  // so it is run again a few times only.
   const innocent = state === SlotState.pending || state === SlotState.done;
-  if (innocent && task.redispatches < MAX_REDISPATCH && !task.transferred) return 'again';
+  const again =
+    state === SlotState.pending || task.culpritFound || task.redispatches < MAX_REDISPATCH;
+  if (innocent && again && !task.transferred) return 'again';
   const ran = state === SlotState.running || state === SlotState.crashed;
   const cause =
     innocent && task.transferred
@@ -56,7 +64,7 @@ export function verdictOnLostWorker(task: LostTask, failure: unknown): Verdict {
 }
 
 /** What `postMessage` throws for a message it cannot send (so the worker never got it). */
-function isPostFailure(value: unknown): boolean {
+export function isPostFailure(value: unknown): boolean {
   if (!(value instanceof Error)) return false;
   const code = (value as { code?: unknown }).code;
   return (

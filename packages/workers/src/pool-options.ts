@@ -17,10 +17,12 @@ export interface WorkerPoolOptions {
   threads?: number;
   /**
    * Tasks a worker holds at once: one runs, the others wait inside the worker so that it never
-   * idles between messages. Default `'auto'`: about 1 ms of work waits in each busy worker
-   * (between 2 and 64 tasks, from the pool's completion rate), so tiny tasks stream and long
-   * ones do not queue behind each other. A task waiting inside a worker is still cancelled at
-   * once (it is skipped when reached); 1 gives the strictest fairness between workers.
+   * idles between messages. Default `'auto'`: the pool measures each task name's cost and sends
+   * messages of about 1 ms of work (up to 256 tasks) while a worker holds less than about 2 ms
+   * (always two tasks if it can); an idle worker takes back tasks still waiting in a busy one.
+   * A number `n`: each worker holds at most `n` tasks and a message carries at most `n`; 1
+   * sends every task alone. A task waiting inside a worker is still cancelled at once (it is
+   * skipped when reached). See docs/dispatch.md.
    */
   concurrentTasksPerWorker?: number | 'auto';
   /** Tasks that may wait for a worker. Default `16 × threads`. */

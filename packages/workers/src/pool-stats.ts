@@ -21,7 +21,10 @@ export interface PoolStats {
   size: number;
   /** The setting: tasks each worker may hold at once, or `'auto'`. */
   concurrentTasksPerWorker: number | 'auto';
-  /** What each worker may hold now (follows the tasks under `'auto'`). */
+  /**
+   * Tasks an idle worker would hold now, for the task name dispatched last (under `'auto'` it
+   * follows that task's measured cost).
+   */
   depth: number;
   maxQueue: number;
   onFull: 'wait' | 'reject';
@@ -46,6 +49,13 @@ export interface PoolStats {
    * task. Published on the `tandem:stray-error` diagnostics channel.
    */
   strayErrors: number;
+  /**
+   * Tasks an idle worker took back from a busy one before it started them (they waited
+   * behind a longer task).
+   */
+  stolen: number;
+  /** Messages sent to workers (tasks issued together travel in one). */
+  messages: number;
   /** Set once the pool is broken (`ERR_TANDEM_POOL_BROKEN`): no task can run any more. */
   broken: boolean;
   /** Ms that start-up may take. */
@@ -66,6 +76,8 @@ export class StatsRecorder {
   crashed = 0;
   workersReplaced = 0;
   strayErrors = 0;
+  stolen = 0;
+  messages = 0;
   busyMs = 0;
   readonly startedAt = performance.now();
   readonly #wait: RecordableHistogram = createHistogram();

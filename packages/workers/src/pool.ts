@@ -11,11 +11,18 @@
 import { AsyncResource } from 'node:async_hooks';
 import { Piscina } from 'piscina';
 import { AdmissionQueue } from './admission.js';
-import { Balancer } from './balancer.js';
+import { attachDispatch, Balancer, type Dispatch } from './balancer.js';
 import { clock } from './clock.js';
 import { deserializeError } from './codec.js';
+import {
+  CostModel,
+  GROUP_MS,
+  HELD_MS,
+  MAX_AUTO_HELD,
+  MAX_GROUP,
+  STEAL_AFTER_MS,
+} from './cost-model.js';
 import type { TaskInput, TaskMap, TaskResult } from './define.js';
-import { DispatchDepth, MAX_AUTO_DEPTH } from './dispatch-depth.js';
 import {
   CallbackError,
   InvalidArgumentError,
@@ -32,7 +39,7 @@ import {
 } from './errors.js';
 import { AbortFanout } from './internal/abort-fanout.js';
 import { type Deferred, deferred } from './internal/deferred.js';
-import { verdictOnLostWorker } from './lost-worker.js';
+import { isPostFailure, verdictOnLostWorker } from './lost-worker.js';
 import {
   type ResolvedPoolOptions,
   resolvePoolOptions,
@@ -41,7 +48,10 @@ import {
 import { type PoolStats, StatsRecorder } from './pool-stats.js';
 import { ProgressOrder } from './progress-order.js';
 import {
+  Answer,
+  ENVELOPE_KEY,
   type Envelope,
+  type GroupAnswer,
   isEnvelope,
   Mode,
   SlotState,
@@ -52,7 +62,7 @@ import {
 import { SlotTable } from './slot-table.js';
 import { strayErrorChannel } from './stray-errors.js';
 import { newTaskRecord, type TaskRecord } from './task-record.js';
-import { startTimer } from './timer.js';
+import { startTimer, type Timer } from './timer.js';
 import { inspectValue } from './transfer.js';
 import { checkDuration, checkFunction, checkSignal } from './validate.js';
 import { type ControlMessage, WorkerControls } from './worker-controls.js';
@@ -120,7 +130,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   readonly options: ResolvedPoolOptions;
   readonly #piscina: Piscina;
   readonly #slots: SlotTable;
-  readonly #depth: DispatchDepth;
+  readonly #costs = new CostModel();
   readonly #balancer: Balancer;
   readonly #admission: AdmissionQueue;
   /** Tasks handed to workers, by slot. */
@@ -141,6 +151,13 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   #closing: Promise<void> | undefined;
   #destroyed = false;
   #piscinaDown: Promise<void> | undefined;
+  #pumpScheduled = false;
+  /** Workers just gone that a task of theirs was running in (or ended) when they died. */
+  readonly #culprits = new Set<number>();
+  #pumping = false;
+  #stealTimer: Timer | undefined;
+  /** The task name dispatched last (its cost sizes the room reported by `stats().depth`). */
+  #lastName = '';
 
   /**
    * Starts the workers and loads the task module in them.
@@ -166,7 +183,13 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     const onAbort = () => gaveUp.reject(signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const describe = pool.#piscina.run([0, -1, '', undefined, Mode.describe]);
+      // One describe per worker (Piscina counts its first workers ready at once, and the
+      // balancer gives each an idle one), so that every worker has loaded the module before
+      // the first task: a fresh pool dispatches as a warm one.
+      const describes = Array.from({ length: resolved.threads }, () =>
+        pool.#piscina.run(['', 0, -1, Mode.describe, undefined]),
+      );
+      const describe = Promise.all(describes).then((names) => names[0]);
       describe.catch(() => {}); // it may lose the race below; its failure is read there only
       pool.#known = new Set((await Promise.race([describe, gaveUp.promise])) as string[]);
     } catch (failure) {
@@ -183,14 +206,13 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
 
   private constructor(options: ResolvedPoolOptions) {
     this.options = options;
-    this.#depth = new DispatchDepth(options.threads, options.concurrentTasksPerWorker);
-    const maxPerWorker =
-      options.concurrentTasksPerWorker === 'auto'
-        ? MAX_AUTO_DEPTH
-        : options.concurrentTasksPerWorker;
-    this.#slots = new SlotTable(options.threads * maxPerWorker);
+    const auto = options.concurrentTasksPerWorker === 'auto';
+    const maxPerWorker = auto ? MAX_AUTO_HELD : (options.concurrentTasksPerWorker as number);
+    // Twice: a task taken back from a busy worker keeps its first slot until that worker
+    // answers for it (it skips the task).
+    this.#slots = new SlotTable(options.threads * maxPerWorker * 2);
     this.#admission = new AdmissionQueue(options.maxQueue);
-    this.#balancer = new Balancer(maxPerWorker);
+    this.#balancer = new Balancer(maxPerWorker, !auto);
     const workerData: WorkerBootData = { tasksUrl: options.tasksUrl, states: this.#slots.buffer };
     this.#piscina = new Piscina({
       filename: entryUrl.href,
@@ -213,6 +235,12 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     // Without a listener Piscina would throw the error of an idle worker into the process;
     // its exit is counted in `workersReplaced`.
     this.#piscina.on('error', () => {});
+    // A worker ready (at start or replacing one that died) may take queued work, or tasks
+    // waiting inside a busy worker.
+    this.#piscina.on('workerCreate', (view: Parameters<Balancer['ready']>[0]) => {
+      this.#balancer.ready(view);
+      this.#schedulePump();
+    });
   }
 
   /** Names of the tasks the module defines. */
@@ -262,7 +290,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     if (!this.#known.has(name)) throw new UnknownTaskError(name, this.taskNames);
     const { problem, transferList } = inspectValue(input, transfer === true);
     if (problem !== undefined) throw new UncloneableInputError(name, problem.path, problem.kind);
-    const full = this.#admission.isFull(this.#workerHasRoom());
+    const full = this.#admission.isFull(this.#workerRoom(name));
     if (full && this.options.onFull === 'reject') throw new QueueFullError(this.options.maxQueue);
 
     const record = newTaskRecord(this.#nextId++, name, input, mode, clock().now());
@@ -278,45 +306,282 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
         this.#cancel(record, new TaskTimeoutError(name, deadline, 'deadline'), SlotState.timedOut),
       );
     }
-    if (!full && this.#admission.canBypass(this.#workerHasRoom())) this.#dispatch(record);
-    else this.#admission.push(record, full);
+    if (!full && this.#admission.size === 0 && this.#hasIdleWorker()) {
+      // A worker sits idle: this task goes now, alone, and waits for nobody.
+      this.#dispatch([record]);
+    } else {
+      // Sent at the end of the current job at the latest, with whatever else is queued then:
+      // calls issued together, or while the workers are busy, travel together.
+      this.#admission.push(record, full);
+      this.#schedulePump();
+    }
     return record.caller.promise;
   }
 
-  #workerHasRoom(): boolean {
-    return this.#inWorkers < this.#depth.capacity;
+  #hasIdleWorker(): boolean {
+    if (this.#balancer.unplaced > 0) return false;
+    return this.#balancer.lightest()?.tasks === 0;
   }
 
-  /** Hands queued tasks to workers while they have room, and admits waiting callers. */
-  #pump(): void {
-    if (this.#broken !== undefined || this.#destroyed) return;
-    while (this.#workerHasRoom()) {
-      const next = this.#admission.shift();
-      if (next === undefined) break;
-      this.#dispatch(next);
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  /**
+   * Tasks of `name` the lightest worker may take in its next message: under `'auto'`, about
+   * {@link GROUP_MS} of their estimated work, while it holds less than {@link HELD_MS} (or
+   * fewer than two tasks); with a fixed setting, up to it. 0: no room.
+   */
+  #groupSize(name: string): number {
+    if (this.#balancer.unplaced > 0) return 0; // Piscina still holds a message: wait for it
+    const lightest = this.#balancer.lightest();
+    if (lightest === undefined) return 0;
+    const cost = this.#costs.estimate(name);
+    const room = this.#roomOf(lightest.tasks, lightest.ms, cost);
+    // Spread a burst over the workers rather than fill the first.
+    let size = Math.ceil(this.#admission.size / this.options.threads);
+    if (this.options.concurrentTasksPerWorker === 'auto') {
+      size = Math.min(size, MAX_GROUP, Math.max(1, Math.floor(GROUP_MS / cost)));
     }
-    this.#admission.admit(this.#workerHasRoom());
+    // A busy worker gets full messages only: topping it up with each task that finishes
+    // would send one message per task (TCP's silly window).
+    if (room < size && lightest.tasks > 0) return 0;
+    // Never past the shared table (each task in a worker holds a slot).
+    return Math.min(size, room, this.#slots.free);
   }
 
-  #dispatch(record: TaskRecord): void {
-    const slot = this.#slots.acquire();
-    record.slot = slot;
-    record.where = 'worker';
-    record.dispatchedAt = clock().now();
-    this.#stats.recordWait(record.dispatchedAt - record.submittedAt);
-    this.#bySlot[slot] = record;
-    this.#inWorkers++;
-    const message: TaskMessage = [record.id, slot, record.name, record.input, record.mode];
-    this.#piscina.run(message, { transferList: record.transferList }).then(
-      (value) => this.#onWorkerResult(record, value),
-      (failure) => this.#onWorkerFailure(record, failure),
+  /** Tasks costing `cost` ms each that a worker holding `tasks` (`ms` of work) may take now. */
+  #roomOf(tasks: number, ms: number, cost: number): number {
+    const setting = this.options.concurrentTasksPerWorker;
+    if (setting !== 'auto') return Math.max(0, setting - tasks);
+    if (tasks >= MAX_AUTO_HELD) return 0;
+    // Two tasks whatever their cost: one runs, the next waits, so the worker never idles.
+    if (tasks < 2) {
+      return Math.max(
+        2 - tasks,
+        Math.min(MAX_AUTO_HELD - tasks, Math.floor((HELD_MS - ms) / cost)),
+      );
+    }
+    if (ms >= HELD_MS) return 0;
+    return Math.max(1, Math.min(MAX_AUTO_HELD - tasks, Math.floor((HELD_MS - ms) / cost)));
+  }
+
+  /** Tasks of `name` all workers may take now (bounds how many the queue admits). */
+  #workerRoom(name: string): number {
+    const cost = this.#costs.estimate(name);
+    return this.#balancer.room((tasks, ms) => this.#roomOf(tasks, ms, cost));
+  }
+
+  /** Hands queued tasks to workers while they have room, admits waiting callers, and steals. */
+  #pump(): void {
+    if (this.#broken !== undefined || this.#destroyed || this.#pumping) return;
+    this.#pumping = true;
+    try {
+      for (;;) {
+        for (let head = this.#admission.peek(); head !== undefined; head = this.#admission.peek()) {
+          const size = head.solo
+            ? Math.min(1, this.#groupSize(head.name))
+            : this.#groupSize(head.name);
+          if (size === 0) break;
+          this.#dispatch(this.#takeGroup(head, size));
+        }
+        const queued = this.#admission.queued;
+        this.#admission.admit(this.#workerRoom(this.#lastName));
+        if (this.#admission.queued === queued || this.#groupSize(this.#lastName) === 0) break;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+    this.#maybeSteal();
+  }
+
+  /** `head` and the tasks of the same name queued right behind it, up to `size`. */
+  #takeGroup(head: TaskRecord, size: number): TaskRecord[] {
+    const group = [this.#admission.shift()!];
+    while (group.length < size && !head.solo) {
+      const next = this.#admission.peek();
+      if (next === undefined || next.name !== head.name || next.solo) break;
+      group.push(this.#admission.shift()!);
+    }
+    return group;
+  }
+
+  /** Estimated ms of work in `record` (a `map` batch counts each item). */
+  #costOf(record: TaskRecord): number {
+    const items = record.mode & Mode.batch ? (record.input as unknown[]).length : 1;
+    return this.#costs.estimate(record.name) * items;
+  }
+
+  #dispatch(records: TaskRecord[]): void {
+    const now = clock().now();
+    const name = records[0]!.name;
+    const message: TaskMessage = [name];
+    const slots: number[] = [];
+    let transferList = noBuffers;
+    let cost = 0;
+    for (const record of records) {
+      const slot = this.#slots.acquire();
+      record.slot = slot;
+      record.where = 'worker';
+      record.dispatchedAt = now;
+      this.#stats.recordWait(now - record.submittedAt);
+      this.#bySlot[slot] = record;
+      message.push(record.id, slot, record.mode, record.input);
+      slots.push(slot);
+      cost += this.#costOf(record);
+      if (record.transferList.length > 0) transferList = transferList.concat(record.transferList);
+    }
+    this.#inWorkers += records.length;
+    this.#stats.messages++;
+    this.#lastName = name;
+    const dispatch: Dispatch = { records, slots, cost, sentAt: now, worker: 0, unplaced: false };
+    attachDispatch(message, dispatch);
+    this.#piscina.run(message, { transferList }).then(
+      (answer) => this.#onAnswer(dispatch, answer),
+      (failure) => this.#onDispatchFailure(dispatch, failure),
     );
+    this.#balancer.sent(dispatch);
   }
 
-  #onWorkerResult(record: TaskRecord, value: unknown): void {
-    const owner = this.#slots.owner(record.slot);
-    const progressSent = this.#slots.progressSent(record.slot);
-    this.#leaveWorker(record);
+  /** The worker answered for every task of `dispatch`. */
+  #onAnswer(dispatch: Dispatch, answer: unknown): void {
+    this.#balancer.answered(dispatch);
+    const { records, slots } = dispatch;
+    if (records.length === 1) {
+      this.#onWorkerResult(records[0]!, slots[0]!, answer);
+    } else {
+      const answers = answer as GroupAnswer;
+      for (let i = 0; i < records.length; i++) {
+        const kind = answers[2 * i];
+        const value = answers[2 * i + 1];
+        if (kind === Answer.ok) this.#onWorkerResult(records[i]!, slots[i]!, value);
+        else this.#onWorkerFailure(records[i]!, slots[i]!, envelopeOf(kind as number, value));
+      }
+    }
+    this.#afterAnswer();
+  }
+
+  /** Piscina rejected the message: a task's envelope (one-task message) or a lost worker. */
+  #onDispatchFailure(dispatch: Dispatch, failure: unknown): void {
+    this.#balancer.answered(dispatch);
+    const { records, slots } = dispatch;
+    if (records.length > 1 && isPostFailure(failure)) {
+      // One of them cannot be posted: each goes alone, so only that one fails.
+      for (let i = records.length - 1; i >= 0; i--) {
+        const record = records[i]!;
+        if (!this.#release(record, slots[i]!)) continue;
+        record.solo = true;
+        if (this.#settledAlready(record)) continue;
+        this.#admission.unshift(record);
+      }
+    } else {
+      for (let i = 0; i < records.length; i++) {
+        this.#onWorkerFailure(records[i]!, slots[i]!, failure);
+      }
+    }
+    this.#afterAnswer();
+  }
+
+  #afterAnswer(): void {
+    if (this.#balancer.retiring > 0) this.#endRetired();
+    this.#pump();
+  }
+
+  /**
+   * The worker let go of `slot`. False when its task had already moved on: taken back while
+   * it waited and sent to another worker.
+   */
+  #release(record: TaskRecord, slot: number): boolean {
+    this.#slots.release(slot);
+    if (record.slot !== slot) return false;
+    this.#stats.recordRun(clock().now() - record.dispatchedAt);
+    this.#bySlot[slot] = undefined;
+    this.#inWorkers--;
+    record.slot = -1;
+    record.graceTimer?.cancel();
+    record.where = 'done';
+    return true;
+  }
+
+  /** Feeds the time the task took in its worker into the cost estimate. */
+  #observeCost(record: TaskRecord, slot: number): void {
+    const items = record.mode & Mode.batch ? (record.input as unknown[]).length : 1;
+    this.#costs.observe(record.name, this.#slots.costMs(slot), items);
+  }
+
+  /**
+   * When a worker sits idle with nothing queued while tasks wait unclaimed inside busy workers
+   * (behind a long task), takes the newer half of those back and sends them to the idle
+   * workers. A worker claims a task by compare-and-swap on its slot and the loop takes one back
+   * the same way, so exactly one side wins. Tasks are left alone for
+   * {@link STEAL_AFTER_MS} after being sent (they are likely in transit), and tasks whose input
+   * was transferred cannot be taken back (it went with the message).
+   */
+  #maybeSteal(): void {
+    if (this.#admission.queued > 0 || this.#destroyed || this.#broken !== undefined) return;
+    const { idle, busy } = this.#balancer.idleAndBusy();
+    if (idle === 0 || busy.length === 0) return;
+    const now = clock().now();
+    let young = false;
+    const taken: TaskRecord[] = [];
+    for (const dispatch of busy) {
+      if (now - dispatch.sentAt < STEAL_AFTER_MS) {
+        young = true;
+        continue;
+      }
+      const { records, slots } = dispatch;
+      const waiting: number[] = [];
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i]!;
+        if (
+          record.slot === slots[i] &&
+          record.transferList.length === 0 &&
+          this.#slots.isPending(slots[i]!)
+        ) {
+          waiting.push(i);
+        }
+      }
+      let ms = 0;
+      let count = 0;
+      for (const i of waiting.slice(Math.floor(waiting.length / 2))) {
+        const record = records[i]!;
+        const slot = slots[i]!;
+        if (this.#slots.free === 0 || !this.#slots.steal(slot)) continue;
+        this.#bySlot[slot] = undefined;
+        this.#inWorkers--;
+        record.slot = -1;
+        ms += this.#costOf(record);
+        count++;
+        taken.push(record);
+      }
+      if (count > 0) this.#balancer.shrink(dispatch, count, ms);
+    }
+    if (taken.length > 0) {
+      this.#stats.stolen += taken.length;
+      for (let i = taken.length - 1; i >= 0; i--) this.#admission.unshift(taken[i]!);
+      this.#pump();
+    } else if (young && this.#stealTimer === undefined) {
+      this.#stealTimer = startTimer(
+        STEAL_AFTER_MS,
+        () => {
+          this.#stealTimer = undefined;
+          this.#maybeSteal();
+        },
+        true,
+      );
+    }
+  }
+
+  #onWorkerResult(record: TaskRecord, slot: number, value: unknown): void {
+    const owner = this.#slots.owner(slot);
+    const progressSent = this.#slots.progressSent(slot);
+    this.#observeCost(record, slot);
+    if (!this.#release(record, slot)) return;
     if (this.#settledAlready(record)) return;
     this.#progress.settleAfter(record, owner, progressSent, () => {
       this.#stats.completed++;
@@ -324,13 +589,13 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     });
   }
 
-  #onWorkerFailure(record: TaskRecord, failure: unknown): void {
-    const { slot } = record;
+  #onWorkerFailure(record: TaskRecord, slot: number, failure: unknown): void {
     const state = this.#slots.state(slot);
     const owner = this.#slots.owner(slot);
     const progressSent = this.#slots.progressSent(slot);
     const item = this.#slots.item(slot);
-    this.#leaveWorker(record);
+    if (isEnvelope(failure) && failure.__tandem !== 'skipped') this.#observeCost(record, slot);
+    if (!this.#release(record, slot)) return;
     if (this.#settledAlready(record)) return;
     if (isEnvelope(failure)) {
       this.#onEnvelope(record, failure, owner, progressSent);
@@ -343,6 +608,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
         redispatches: record.redispatches,
         transferred: record.transferList.length > 0,
         exitCode: this.#controls.exitCode(owner),
+        culpritFound: this.#culprits.has(owner),
         broken: this.#broken,
         destroyed: this.#destroyed,
       },
@@ -391,22 +657,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     }
   }
 
+  /** Back to the head of the queue (the caller pumps). */
   #redispatch(record: TaskRecord): void {
     record.redispatches++;
     this.#admission.unshift(record);
-    this.#pump();
-  }
-
-  #leaveWorker(record: TaskRecord): void {
-    this.#stats.recordRun(clock().now() - record.dispatchedAt);
-    this.#depth.onCompletion(this.#admission.size > 0 || !this.#workerHasRoom());
-    this.#bySlot[record.slot] = undefined;
-    this.#slots.release(record.slot);
-    this.#inWorkers--;
-    record.graceTimer?.cancel();
-    record.where = 'done';
-    if (this.#balancer.retiring > 0) this.#endRetired();
-    this.#pump();
   }
 
   /**
@@ -521,6 +775,12 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     this.#balancer.forget(threadId);
     if (this.#destroyed || this.#broken !== undefined) return;
     this.#stats.workersReplaced++;
+    // Read now, before its tasks' failures are handled (they release their slots): did one of
+    // them take it down? Then the others that finished are innocent for sure.
+    if (this.#slots.hasCulprit(threadId)) {
+      this.#culprits.add(threadId);
+      setImmediate(() => this.#culprits.delete(threadId));
+    }
     // Its port is gone: results still waiting for its progress messages settle after
     // whatever was already delivered has been handled.
     setImmediate(() => this.#progress.ownerGone(threadId));
@@ -547,6 +807,11 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     this.#piscinaDown ??= this.#piscina.destroy();
   }
 
+  /** Tasks an idle worker would hold of task `name` now. */
+  #depthFor(name: string): number {
+    return this.#roomOf(0, 0, this.#costs.estimate(name));
+  }
+
   /** A snapshot of counters, sizes, latencies and every option in force. */
   stats(): PoolStats {
     const { threads, concurrentTasksPerWorker, maxQueue, onFull, grace, startTimeout } =
@@ -556,7 +821,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       threads: this.#broken === undefined ? this.#piscina.threads.length : 0,
       size: threads,
       concurrentTasksPerWorker,
-      depth: this.#depth.perWorker,
+      depth: this.#depthFor(this.#lastName),
       maxQueue,
       onFull,
       grace,
@@ -570,6 +835,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       crashed: s.crashed,
       workersReplaced: s.workersReplaced,
       strayErrors: s.strayErrors,
+      stolen: s.stolen,
+      messages: s.messages,
       broken: this.#broken !== undefined,
       waitTime: s.waitTime(),
       runTime: s.runTime(),
@@ -613,6 +880,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   async destroy(): Promise<void> {
     if (this.#destroyed) return this.#piscinaDown;
     this.#destroyed = true;
+    this.#stealTimer?.cancel();
     for (const record of this.#admission.drain()) {
       record.where = 'done';
       this.#settle(record, false, record.reason ?? new PoolDestroyedError(record.name));
@@ -626,6 +894,15 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+const noBuffers: ArrayBuffer[] = [];
+
+/** A group answer's failed task as the envelope a one-task message would have thrown. */
+function envelopeOf(kind: number, error: unknown): Envelope {
+  if (kind === Answer.skipped) return { [ENVELOPE_KEY]: 'skipped' };
+  const tag = kind === Answer.crashed ? 'crashed' : 'error';
+  return { [ENVELOPE_KEY]: tag, error: error as never };
 }
 
 /**

@@ -1,15 +1,33 @@
 /**
- * The wire between the loop and a worker. Tasks travel through Piscina as a small tuple; a
- * shared `Int32Array` holds each in-flight task's state, so that a worker can claim a task
- * and see its cancellation without a message (a busy synchronous loop never reads messages);
- * a control port per worker carries what must wake the other side (abort, start, progress).
+ * The wire between the loop and a worker. Tasks travel through Piscina in messages of one or
+ * more tasks of the same name (`run()` calls issued together are coalesced); a shared
+ * `Int32Array` holds each in-flight task's state, so that a worker can claim a task and see
+ * its cancellation without a message (a busy synchronous loop never reads messages), and so
+ * that an idle worker's loop can take back a task still waiting inside a busy one; a control
+ * port per worker carries what must wake the other side (abort, start, progress).
  *
  * @module
  */
 import type { SerializedError } from './codec.js';
 
-/** A task as posted to a worker: `[id, slot, name, input, mode]`. */
-export type TaskMessage = [id: number, slot: number, name: string, input: unknown, mode: number];
+/**
+ * A message to a worker: the task name, then {@link ITEM_WIDTH} fields per task —
+ * `[name, id, slot, mode, input, id, slot, mode, input, …]`. Flat, because every nested
+ * object costs the structured clone time on both sides.
+ */
+export type TaskMessage = unknown[];
+/** Fields per task in a {@link TaskMessage}. */
+export const ITEM_WIDTH = 4;
+
+/**
+ * A worker's answer to a message of several tasks: two fields per task, in message order,
+ * `[answer, value, …]` (see {@link Answer}). A message of one task is answered as Piscina
+ * answers: the value, or a thrown {@link Envelope}.
+ */
+export type GroupAnswer = unknown[];
+
+/** How one task of a group ended; the value field holds the result or a `SerializedError`. */
+export const Answer = { ok: 0, error: 1, skipped: 2, crashed: 3 } as const;
 
 /** Bits of `mode`. */
 export const Mode = {
@@ -45,15 +63,21 @@ export const SlotState = {
   done: 5,
   /** The task itself ended its worker (`process.exit()` from its code): it is never re-run. */
   crashed: 6,
+  /**
+   * Taken back by the loop before the worker claimed it (the worker was busy and another sat
+   * idle): the worker skips it and the loop has sent it elsewhere.
+   */
+  stolen: 7,
 } as const;
 
 /**
  * Each slot holds `[state, threadId of the worker that claimed it, progress messages sent,
- * index of the batch item running]`. The count lets the loop hold a result back until every
- * progress message posted before it has arrived (they travel on another port, so they can
- * arrive after it); the item index names the item of a batch that took its worker down.
+ * index of the batch item running, µs the task's synchronous run took]`. The count lets the
+ * loop hold a result back until every progress message posted before it has arrived (they
+ * travel on another port, so they can arrive after it); the item index names the item of a
+ * batch that took its worker down; the time feeds the loop's estimate of the task's cost.
  */
-export const SLOT_WIDTH = 4;
+export const SLOT_WIDTH = 5;
 
 /** Control messages, loop → worker. */
 export const ToWorker = { abort: 1 } as const;

@@ -1,6 +1,6 @@
 /**
  * The shared table of in-flight task states (see `protocol.ts`): one slot per task that has been
- * handed to a worker, recycled when the task settles.
+ * handed to a worker, recycled when the worker has answered for it.
  *
  * @module
  */
@@ -17,13 +17,17 @@ export class SlotTable {
     for (let slot = capacity - 1; slot >= 0; slot--) this.#free.push(slot);
   }
 
+  /** Slots not in use. */
+  get free(): number {
+    return this.#free.length;
+  }
+
   /** Takes a free slot and marks it pending. The pool never dispatches past capacity. */
   acquire(): number {
     const slot = this.#free.pop()!;
-    Atomics.store(this.#cells, slot * SLOT_WIDTH + 1, 0);
-    Atomics.store(this.#cells, slot * SLOT_WIDTH + 2, 0);
-    Atomics.store(this.#cells, slot * SLOT_WIDTH + 3, 0);
-    Atomics.store(this.#cells, slot * SLOT_WIDTH, SlotState.pending);
+    const index = slot * SLOT_WIDTH;
+    for (let field = 1; field < SLOT_WIDTH; field++) Atomics.store(this.#cells, index + field, 0);
+    Atomics.store(this.#cells, index, SlotState.pending);
     return slot;
   }
 
@@ -47,6 +51,26 @@ export class SlotTable {
     return false;
   }
 
+  /**
+   * Takes the task in `slot` back from its worker if the worker has not claimed it yet (it
+   * will skip it). True when taken.
+   */
+  steal(slot: number): boolean {
+    const index = slot * SLOT_WIDTH;
+    const state = Atomics.compareExchange(this.#cells, index, SlotState.pending, SlotState.stolen);
+    return state === SlotState.pending;
+  }
+
+  /** Still waiting inside its worker, unclaimed. */
+  isPending(slot: number): boolean {
+    return Atomics.load(this.#cells, slot * SLOT_WIDTH) === SlotState.pending;
+  }
+
+  /** Ms the synchronous part of the task in `slot` took in its worker (0 until it finished). */
+  costMs(slot: number): number {
+    return Atomics.load(this.#cells, slot * SLOT_WIDTH + 4) / 1000;
+  }
+
   /** How many slots hold a task that a worker has claimed and not finished. */
   countRunning(): number {
     let running = 0;
@@ -58,6 +82,16 @@ export class SlotTable {
       if (claimed && state !== SlotState.free && state !== SlotState.done) running++;
     }
     return running;
+  }
+
+  /** A task claimed by worker `threadId` was running, or ended its worker, when it died. */
+  hasCulprit(threadId: number): boolean {
+    for (let index = 0; index < this.#cells.length; index += SLOT_WIDTH) {
+      if (Atomics.load(this.#cells, index + 1) !== threadId) continue;
+      const state = Atomics.load(this.#cells, index);
+      if (state === SlotState.running || state === SlotState.crashed) return true;
+    }
+    return false;
   }
 
   state(slot: number): number {

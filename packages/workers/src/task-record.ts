@@ -32,7 +32,10 @@ export interface TaskRecord {
   removed: boolean;
   /** Why it was cancelled (the signal's reason, a timeout error, a callback's error), once it was. */
   reason: unknown;
+  /** Its slot in the shared table while a worker holds it; -1 otherwise. */
   slot: number;
+  /** Never sent with others again (a message it was in could not be posted). */
+  solo: boolean;
   submittedAt: number;
   dispatchedAt: number;
   redispatches: number;
@@ -73,6 +76,7 @@ export function newTaskRecord(
     removed: false,
     reason: undefined,
     slot: -1,
+    solo: false,
     submittedAt,
     dispatchedAt: 0,
     redispatches: 0,

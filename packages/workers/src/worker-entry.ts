@@ -2,7 +2,9 @@
  * The module Piscina loads in every worker. It starts loading the user's task module at once
  * but does not hold Piscina's start-up on it (a failure is kept and reported on every task
  * instead of killing the worker; a module that exits while loading is seen by the loop as a
- * start-up failure, because `loaded` never came). It claims each task through the shared
+ * start-up failure, because `loaded` never came; and Piscina gives up replacing workers that
+ * die before they are ready). The loading finishes while the worker has a message in hand:
+ * an idle Piscina worker blocks its event loop in `Atomics.wait`. It claims each task through the shared
  * state table, runs it with its context inside an AsyncLocalStorage scope (so an error thrown
  * later from one of its timers is traced back to it), and encodes results and errors for the
  * trip back.
@@ -23,10 +25,13 @@ import {
 } from './errors.js';
 import { type Deferred, deferred } from './internal/deferred.js';
 import {
+  Answer,
   type BatchResult,
   CONTROL_PORT_KEY,
   ENVELOPE_KEY,
   type Envelope,
+  type GroupAnswer,
+  ITEM_WIDTH,
   Mode,
   SLOT_WIDTH,
   SlotState,
@@ -65,7 +70,7 @@ const loading: Promise<{ tasks: TaskMap } | Envelope> = loadTasks(tasksUrl).then
   control.postMessage([ToLoop.loaded, -1, 0, undefined]);
   return result;
 });
-/** The module once loaded: tasks after the first skip the await (a microtask each). */
+/** The module once loaded: tasks after the first skip the await. */
 let loaded: { tasks: TaskMap } | Envelope | undefined;
 
 async function loadTasks(url: string): Promise<{ tasks: TaskMap } | Envelope> {
@@ -227,17 +232,43 @@ class WorkerContext implements TaskContext {
   }
 }
 
-/** Piscina's handler: one call per task message. */
-export default async function handle(message: TaskMessage): Promise<unknown> {
-  const [id, slot, name, input, mode] = message;
-  const module = loaded ?? (await loading);
-  if (mode & Mode.describe) return describe(module);
+/**
+ * Piscina's handler: one call per message. A message of one task is answered as Piscina
+ * answers (the value, or a thrown envelope); a message of several is answered with one
+ * {@link GroupAnswer}. Not `async`: a synchronous task's answer is ready without a promise.
+ */
+export default function handle(message: TaskMessage): unknown {
+  const module = loaded;
+  if (module === undefined) return loading.then(() => handle(message));
+  const name = message[0] as string;
+  if (message.length === 1 + ITEM_WIDTH) {
+    const mode = message[3] as number;
+    if (mode & Mode.describe) return describe(module);
+    return runItem(module, name, message[1] as number, message[2] as number, mode, message[4]);
+  }
+  return runGroup(module, name, message);
+}
+
+/**
+ * Claims the task in `slot` and runs it: its encoded value, a promise of it for an async task,
+ * or a thrown envelope (skipped: it was cancelled or taken back before its claim). The buffers
+ * its value gives up go to `sink` (a group's list) or, without one, into Piscina's wrapper.
+ */
+function runItem(
+  module: { tasks: TaskMap } | Envelope,
+  name: string,
+  id: number,
+  slot: number,
+  mode: number,
+  input: unknown,
+  sink?: Set<ArrayBuffer>,
+): unknown {
   const index = slot * SLOT_WIDTH;
   if (
     Atomics.compareExchange(states, index, SlotState.pending, SlotState.running) !==
     SlotState.pending
   ) {
-    throw { [ENVELOPE_KEY]: 'skipped' } satisfies Envelope;
+    throw skipped;
   }
   Atomics.store(states, index + 1, threadId);
   if (mode & Mode.reportStart) control.postMessage([ToLoop.started, slot, id]);
@@ -248,26 +279,107 @@ export default async function handle(message: TaskMessage): Promise<unknown> {
   const task = module.tasks[name]!;
   const context = new WorkerContext(id, slot, name);
   running[slot] = context;
+  let async = false;
   try {
+    const started = performance.now();
     const work = current.run(context, () =>
       mode & Mode.batch
-        ? runBatch(task, input as unknown[], context)
-        : runOne(task, input, context),
+        ? runBatch(task, input as unknown[], context, sink)
+        : runOne(task, input, context, sink),
     );
+    // The synchronous part is what the task costs its worker (see cost-model.ts).
+    Atomics.store(states, index + 4, Math.min(MAX_COST_US, (performance.now() - started) * 1000));
+    if (!isPromise(work)) {
+      Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
+      return work;
+    }
+    async = true;
     // Only an async task can meet an error thrown outside it while it runs (a timer).
-    const result = isPromise(work) ? await Promise.race([work, context.crashed]) : work;
-    Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
-    return result;
+    return Promise.race([work, context.crashed]).then(
+      (result) => {
+        Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
+        running[slot] = undefined;
+        return result;
+      },
+      (error: unknown) => {
+        Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
+        running[slot] = undefined;
+        throw error === context.crashReason ? error : failure(error);
+      },
+    );
   } catch (error) {
     Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
-    throw error === context.crashReason ? error : failure(error);
+    throw failure(error);
   } finally {
-    running[slot] = undefined;
+    if (!async) running[slot] = undefined;
   }
 }
 
-/** The task's value, or a promise of it for an async task (no promise made for a sync one). */
-function runOne(task: TaskMap[string], input: unknown, context: WorkerContext): unknown {
+/** The most the cost field holds (an Int32 of µs: about 35 minutes). */
+const MAX_COST_US = 2 ** 31 - 1;
+const skipped: Envelope = Object.freeze({ [ENVELOPE_KEY]: 'skipped' });
+
+/** Runs the tasks of one message, each claimed as it starts; async ones run side by side. */
+async function runGroup(
+  module: { tasks: TaskMap } | Envelope,
+  name: string,
+  message: TaskMessage,
+): Promise<unknown> {
+  const count = (message.length - 1) / ITEM_WIDTH;
+  const answers: GroupAnswer = new Array(count * 2);
+  // Buffers the tasks gave up with moveResult(), once each (a buffer listed twice is a DataCloneError).
+  const transfer = new Set<ArrayBuffer>();
+  const answer = (i: number, kind: number, value: unknown) => {
+    answers[2 * i] = kind;
+    answers[2 * i + 1] = value;
+  };
+  const answerFailure = (i: number, envelope: unknown) => {
+    const { [ENVELOPE_KEY]: kind, error } = envelope as Envelope & { error?: unknown };
+    answer(
+      i,
+      kind === 'skipped' ? Answer.skipped : kind === 'crashed' ? Answer.crashed : Answer.error,
+      error,
+    );
+  };
+  let waits: Promise<void>[] | undefined;
+  for (let i = 0; i < count; i++) {
+    const at = 1 + i * ITEM_WIDTH;
+    try {
+      const work = runItem(
+        module,
+        name,
+        message[at] as number,
+        message[at + 1] as number,
+        message[at + 2] as number,
+        message[at + 3],
+        transfer,
+      );
+      if (isPromise(work)) {
+        waits ??= [];
+        waits.push(
+          work.then(
+            (value) => answer(i, Answer.ok, value),
+            (envelope: unknown) => answerFailure(i, envelope),
+          ),
+        );
+      } else {
+        answer(i, Answer.ok, work);
+      }
+    } catch (envelope) {
+      answerFailure(i, envelope);
+    }
+  }
+  if (waits !== undefined) await Promise.all(waits);
+  return movable(answers, [...transfer]);
+}
+
+/** The task's encoded value, or a promise of it for an async task (no promise made for a sync one). */
+function runOne(
+  task: TaskMap[string],
+  input: unknown,
+  context: WorkerContext,
+  sink: Set<ArrayBuffer> | undefined,
+): unknown {
   // `finish` at once, not a microtask later: a neighbour that ends the worker right after
   // this task returned must find it done (innocent, run again), not running (blamed).
   let result: unknown;
@@ -279,12 +391,12 @@ function runOne(task: TaskMap[string], input: unknown, context: WorkerContext): 
   }
   if (!isPromise(result)) {
     context.finish();
-    return encodeResult(context.name, result);
+    return encode(context.name, result, sink);
   }
   return result.then(
     (value) => {
       context.finish();
-      return encodeResult(context.name, value);
+      return encode(context.name, value, sink);
     },
     (error: unknown) => {
       context.finish();
@@ -298,11 +410,13 @@ function describe(loaded: { tasks: TaskMap } | Envelope): string[] {
   return Object.keys(loaded.tasks);
 }
 
+/** Runs the items of a `map` batch in order; its value is encoded by the caller's `encode`. */
 async function runBatch(
   task: TaskMap[string],
   items: unknown[],
   context: WorkerContext,
-): Promise<BatchResult> {
+  sink: Set<ArrayBuffer> | undefined,
+): Promise<unknown> {
   const values: unknown[] = new Array(items.length);
   const errors: BatchResult['errors'] = [];
   // Buffers the items gave up with moveResult(), once each (a buffer listed twice is a DataCloneError).
@@ -312,7 +426,7 @@ async function runBatch(
   } finally {
     context.finish();
   }
-  return movable({ values, errors }, [...transfer]);
+  return deliver({ values, errors } satisfies BatchResult, [...transfer], sink);
 }
 
 async function runItems(
@@ -346,12 +460,34 @@ async function runItems(
   }
 }
 
-function encodeResult(name: string, result: unknown): unknown {
-  const moved = movedValue(result);
-  const value = moved === undefined ? result : moved.value;
-  const { problem, transferList } = inspectValue(value, moved !== undefined, 'result');
+/** A task's value as it travels back; throws when it cannot. */
+function encode(name: string, result: unknown, sink: Set<ArrayBuffer> | undefined): unknown {
+  const { value, transferList } = inspectResult(name, result, 'result');
+  return deliver(value, transferList, sink);
+}
+
+/** `value` with the buffers it gives up: into `sink` when given, else in Piscina's wrapper. */
+function deliver(
+  value: unknown,
+  transferList: ArrayBuffer[],
+  sink: Set<ArrayBuffer> | undefined,
+): unknown {
+  if (sink === undefined) return movable(value, transferList);
+  for (const buffer of transferList) sink.add(buffer);
+  return value;
+}
+
+/** `result` unwrapped from `moveResult()`, with the buffers it gives up; throws when it cannot travel. */
+function inspectResult(
+  name: string,
+  result: unknown,
+  path: string,
+): { value: unknown; transferList: ArrayBuffer[] } {
+  const wrapped = movedValue(result);
+  const value = wrapped === undefined ? result : wrapped.value;
+  const { problem, transferList } = inspectValue(value, wrapped !== undefined, path);
   if (problem !== undefined) throw new UncloneableResultError(name, problem.path, problem.kind);
-  return movable(value, transferList);
+  return { value, transferList };
 }
 
 /** `value` as Piscina posts it: as is, or with the buffers it moves (Piscina's protocol). */

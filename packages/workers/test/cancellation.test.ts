@@ -42,6 +42,7 @@ test('a task waiting inside a worker that is cancelled is skipped, never run', a
   await g.started(1);
   const controller = new AbortController();
   const waiting = pool.run('mark', { cells: g.cells, index: 0 }, { signal: controller.signal });
+  await null; // the worker is busy: the task is sent at the end of this job
   assert.equal(pool.stats().inWorkers, 2);
   assert.equal(pool.stats().running, 1, 'one runs, the other waits inside the worker');
   controller.abort();

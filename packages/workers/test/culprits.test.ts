@@ -106,6 +106,7 @@ test('a transferred task waiting beside a crash rejects (its input went with the
   const crash = pool.run('exit', 4);
   const bytes = new Uint8Array(1024).fill(1);
   const moved = pool.run('sumBuffer', bytes, { transfer: true });
+  await null; // the worker is busy: the task is sent at the end of this job
   assert.equal(bytes.byteLength, 0, 'the buffer was moved');
   g.open();
   await assert.rejects(crash, { code: 'ERR_TANDEM_WORKER_CRASHED' });

@@ -24,6 +24,16 @@ export class Fifo<Item extends { removed: boolean }> {
     this.#size++;
   }
 
+  /** The head, left in place. */
+  peek(): Item | undefined {
+    while (this.#head < this.#items.length) {
+      const item = this.#items[this.#head];
+      if (item !== undefined && !item.removed) return item;
+      this.#items[this.#head++] = undefined;
+    }
+    return undefined;
+  }
+
   shift(): Item | undefined {
     while (this.#head < this.#items.length) {
       const item = this.#items[this.#head];

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { type TestContext, test } from 'node:test';
+import { MessageChannel } from 'node:worker_threads';
+import { type TasksOf, WorkerPool } from '@tandem/workers';
+import { CostModel, MIN_COST_MS, UNKNOWN_COST_MS } from '../src/cost-model.ts';
+import type basic from './fixtures/basic.ts';
+import type gateTasks from './fixtures/gate.ts';
+import { fixture, gate } from './gate.ts';
+
+type GateTasks = TasksOf<typeof gateTasks>;
+
+/**
+ * One worker held by `hold` until the test opens the gate, with room behind it for eight
+ * tasks whatever their measured cost (a fixed depth).
+ */
+async function blockedPool(t: TestContext) {
+  const pool = await WorkerPool.start<GateTasks>({
+    tasks: fixture('gate'),
+    threads: 1,
+    concurrentTasksPerWorker: 8,
+  });
+  t.after(() => pool.destroy());
+  const g = gate();
+  const holding = pool.run('hold', g.cells);
+  await g.started(1);
+  return { pool, g, holding };
+}
+
+test('the cost model: a guess until the first answer, which replaces it; cheaper samples count more', () => {
+  const costs = new CostModel();
+  assert.equal(costs.estimate('f'), UNKNOWN_COST_MS);
+  costs.observe('f', 40, 1);
+  assert.equal(costs.estimate('f'), 40, 'the first sample replaces the guess');
+  costs.observe('f', 0.01, 1);
+  assert.ok(costs.estimate('f') <= 20.01, 'one cheaper sample halves the distance');
+  for (let i = 0; i < 30; i++) costs.observe('f', 0.01, 1);
+  assert.ok(costs.estimate('f') < 0.02, 'a name that got cheap looks cheap within dozens');
+  costs.observe('f', 100, 1);
+  assert.ok(costs.estimate('f') < 11, 'one long task does not make it look long');
+  costs.observe('g', 0, 4);
+  assert.equal(costs.estimate('g'), MIN_COST_MS, 'nothing is free: the messaging costs too');
+  costs.observe('h', 8, 4);
+  assert.equal(costs.estimate('h'), 2, 'a batch is per item');
+  costs.observe('h', 5, 0);
+  assert.equal(costs.estimate('h'), 2, 'an empty batch teaches nothing');
+});
+
+test('a lone run() in an idle pool is sent at once, alone', async (t) => {
+  const pool = await WorkerPool.start<TasksOf<typeof basic>>({
+    tasks: fixture('basic'),
+    threads: 1,
+  });
+  t.after(() => pool.destroy());
+  const running = pool.run('echo', 1);
+  assert.equal(pool.stats().inWorkers, 1, 'handed over before run() returned');
+  assert.equal(await running, 1);
+  assert.equal(pool.stats().messages, 1);
+});
+
+test('run() calls issued together travel together and each gets its own result', async (t) => {
+  const pool = await WorkerPool.start<TasksOf<typeof basic>>({
+    tasks: fixture('basic'),
+    threads: 1,
+  });
+  t.after(() => pool.destroy());
+  await pool.run('echo', 0); // teaches the pool that echo is cheap
+  const before = pool.stats().messages;
+  const results = await Promise.all(Array.from({ length: 2000 }, (_, i) => pool.run('echo', i)));
+  assert.deepEqual(
+    results,
+    Array.from({ length: 2000 }, (_, i) => i),
+  );
+  const messages = pool.stats().messages - before;
+  assert.ok(messages <= 40, `2,000 tasks in ${messages} messages`);
+});
+
+test('a fixed concurrentTasksPerWorker of 1 sends one task per message', async (t) => {
+  const pool = await WorkerPool.start<TasksOf<typeof basic>>({
+    tasks: fixture('basic'),
+    threads: 1,
+    concurrentTasksPerWorker: 1,
+  });
+  t.after(() => pool.destroy());
+  await Promise.all(Array.from({ length: 50 }, (_, i) => pool.run('echo', i)));
+  assert.equal(pool.stats().messages, 50);
+});
+
+test('in a message of many, each task keeps its own signal: a cancelled one is skipped, its neighbours run', async (t) => {
+  const { pool, g, holding } = await blockedPool(t);
+  const controllers = [0, 1, 2, 3].map(() => new AbortController());
+  const marks = controllers.map((controller, index) =>
+    pool.run('mark', { cells: g.cells, index }, { signal: controller.signal }),
+  );
+  await null; // sent at the end of the job that issued them, as one message behind `hold`
+  assert.equal(pool.stats().inWorkers, 5);
+  const reason = new Error('not this one');
+  controllers[2]!.abort(reason);
+  await assert.rejects(marks[2]!, (error) => error === reason);
+  g.open();
+  assert.equal(await holding, 'released');
+  assert.deepEqual(await Promise.all([marks[0], marks[1], marks[3]]), [0, 1, 3]);
+  assert.equal(g.ran(2), false, 'the cancelled task never ran');
+});
+
+test('an idle worker takes the tasks waiting behind a blocked one: they finish while it is still blocked', async (t) => {
+  const pool = await WorkerPool.start<GateTasks>({ tasks: fixture('gate'), threads: 2 });
+  t.after(() => pool.destroy());
+  const g = gate();
+  const holding = pool.run('hold', g.cells);
+  await g.started(1);
+  const marks = Array.from({ length: 8 }, (_, index) =>
+    pool.run('mark', { cells: g.cells, index }),
+  );
+  // The gate stays closed: any task stuck behind `hold` would never finish.
+  assert.deepEqual(
+    await Promise.all(marks),
+    Array.from({ length: 8 }, (_, i) => i),
+  );
+  assert.ok(pool.stats().stolen >= 1, 'some were taken back from the blocked worker');
+  g.open();
+  assert.equal(await holding, 'released');
+});
+
+test('a message of many that cannot be posted is split: only the task that cannot travel fails', async (t) => {
+  const { pool, g, holding } = await blockedPool(t);
+  const { port1, port2 } = new MessageChannel();
+  // Closing one end closes both (port2 loses its methods below).
+  t.after(() => port1.close());
+  // A host object dressed as a plain one passes the pre-check; postMessage refuses it.
+  Object.setPrototypeOf(port2, Object.prototype);
+  const good = [pool.run('echo', 'a'), pool.run('echo', 'b')];
+  const bad = assert.rejects(pool.run('echo', { port: port2 } as never), {
+    code: 'ERR_TANDEM_UNCLONEABLE_INPUT',
+  });
+  const after = pool.run('echo', 'c');
+  g.open();
+  await holding;
+  await bad;
+  assert.deepEqual(await Promise.all([...good, after]), ['a', 'b', 'c']);
+  assert.equal(pool.stats().crashed, 0);
+});
+
+test("'auto' keeps two 3 ms tasks per worker: one runs, one waits", async (t) => {
+  const pool = await WorkerPool.start<TasksOf<typeof basic>>({
+    tasks: fixture('basic'),
+    threads: 1,
+  });
+  t.after(() => pool.destroy());
+  await Promise.all(Array.from({ length: 40 }, () => pool.run('busy', 3)));
+  assert.equal(pool.stats().depth, 2);
+  assert.equal(pool.stats().concurrentTasksPerWorker, 'auto');
+});
