@@ -48,6 +48,12 @@ export class Balancer {
   readonly #loads = new Map<number, Load>();
   /** Dispatches Piscina has not posted yet (no worker was ready). */
   unplaced = 0;
+  /**
+   * The dispatch being handed to Piscina right now: when a worker is ready, Piscina picks it
+   * inside `run()`, and this is how the pick knows what it places (cheaper than a property on
+   * the message, which slows its clone down).
+   */
+  posting: Dispatch | undefined;
 
   /** `byTasks`: balance on tasks held (a fixed setting), not on estimated ms. */
   constructor(maxMessages: number, byTasks: boolean) {
@@ -70,7 +76,7 @@ export class Balancer {
       }
     }
     if (candidate === undefined) return null;
-    const dispatch = dispatchOf(task);
+    const dispatch = this.posting ?? dispatchOf(task);
     if (dispatch !== undefined) {
       if (dispatch.unplaced) {
         dispatch.unplaced = false;
@@ -84,9 +90,16 @@ export class Balancer {
     return candidate.view;
   };
 
-  /** The message is sent; Piscina will place it (now, or once a worker is ready). */
-  sent(dispatch: Dispatch): void {
+  /** Hands `message` for `dispatch` to Piscina through `run` and records where it went. */
+  post(dispatch: Dispatch, message: unknown[], run: () => void): void {
+    this.posting = dispatch;
+    try {
+      run();
+    } finally {
+      this.posting = undefined;
+    }
     if (dispatch.worker !== 0) return;
+    attachDispatch(message, dispatch);
     dispatch.unplaced = true;
     this.unplaced++;
   }
@@ -202,7 +215,10 @@ function dispatchOf(task: PiscinaTask): Dispatch | undefined {
   return options ?? undefined;
 }
 
-/** Attaches `dispatch` to `message` where Piscina shows it to the balancer (never cloned). */
+/**
+ * Attaches `dispatch` to a message Piscina queued (no worker was ready) where Piscina shows it
+ * to the balancer when it places it later. Piscina holds the message until then.
+ */
 export function attachDispatch(message: unknown[], dispatch: Dispatch): void {
   (message as unknown as Record<symbol, Dispatch>)[Piscina.queueOptionsSymbol] = dispatch;
 }

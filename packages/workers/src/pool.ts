@@ -11,7 +11,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { Piscina } from 'piscina';
 import { AdmissionQueue } from './admission.js';
-import { attachDispatch, Balancer, type Dispatch } from './balancer.js';
+import { Balancer, type Dispatch } from './balancer.js';
 import { clock } from './clock.js';
 import { deserializeError } from './codec.js';
 import {
@@ -440,12 +440,12 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     this.#stats.messages++;
     this.#lastName = name;
     const dispatch: Dispatch = { records, slots, cost, sentAt: now, worker: 0, unplaced: false };
-    attachDispatch(message, dispatch);
-    this.#piscina.run(message, { transferList }).then(
-      (answer) => this.#onAnswer(dispatch, answer),
-      (failure) => this.#onDispatchFailure(dispatch, failure),
-    );
-    this.#balancer.sent(dispatch);
+    this.#balancer.post(dispatch, message, () => {
+      this.#piscina.run(message, { transferList }).then(
+        (answer) => this.#onAnswer(dispatch, answer),
+        (failure) => this.#onDispatchFailure(dispatch, failure),
+      );
+    });
   }
 
   /** The worker answered for every task of `dispatch`. */
