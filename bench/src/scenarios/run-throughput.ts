@@ -11,7 +11,7 @@ import { withStartedPeers } from '../peers/started-peers.ts';
 import type { Row } from '../runner/result.ts';
 import type { Scenario } from '../runner/scenario.ts';
 import { rateOf } from '../runner/spread.ts';
-import { judge, notRun } from '../runner/target.ts';
+import { judgeTandem } from '../runner/target.ts';
 import { interleavedRounds, runWindowed, timeOnce } from '../runner/workload.ts';
 
 const target = {
@@ -55,9 +55,13 @@ export const runThroughput: Scenario = {
       metric: { name: 'throughput', unit: 'tasks/s', better: 'higher' },
       rows,
       targets: [
-        tandemUnavailable
-          ? notRun(target, `engine unavailable: ${tandemUnavailable}`)
-          : judge(target, rate('tandem'), rate('poolifier'), 'Ratio of median rates.'),
+        judgeTandem(
+          target,
+          tandemUnavailable,
+          rate('tandem'),
+          rate('poolifier'),
+          'Ratio of median rates.',
+        ),
       ],
       notes: [
         `${tasks.toLocaleString('en-US')} tasks per round, ${inFlight} in flight, ${rounds} rounds interleaved across peers; ${threads} thread(s) per pool.`,
