@@ -6,6 +6,7 @@
  */
 import type { Scenario } from '../runner/scenario.ts';
 import { cpuThroughput } from './cpu-throughput.ts';
+import { dispatchThroughput } from './dispatch-throughput.ts';
 import { downloader } from './downloader.ts';
 import { logAnalytics } from './log-analytics.ts';
 import { loopResponsiveness } from './loop-responsiveness.ts';
@@ -15,6 +16,7 @@ import { ndjsonSink } from './ndjson-sink.ts';
 import { overhead } from './overhead.ts';
 import { pipelineMemory } from './pipeline-memory.ts';
 import { pythonAnchor } from './python-anchor.ts';
+import { runBurst } from './run-burst.ts';
 import { runThroughput } from './run-throughput.ts';
 import { tinyThroughput } from './tiny-throughput.ts';
 import { transfer } from './transfer.ts';
@@ -22,6 +24,8 @@ import { transfer } from './transfer.ts';
 export const allScenarios: readonly Scenario[] = [
   overhead,
   runThroughput,
+  dispatchThroughput,
+  runBurst,
   tinyThroughput,
   cpuThroughput,
   loopResponsiveness,
