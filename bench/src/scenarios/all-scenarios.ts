@@ -8,6 +8,7 @@ import type { Scenario } from '../runner/scenario.ts';
 import { cpuThroughput } from './cpu-throughput.ts';
 import { dispatchThroughput } from './dispatch-throughput.ts';
 import { downloader } from './downloader.ts';
+import { headOfLine } from './head-of-line.ts';
 import { logAnalytics } from './log-analytics.ts';
 import { loopResponsiveness } from './loop-responsiveness.ts';
 import { memory } from './memory.ts';
@@ -18,6 +19,7 @@ import { pipelineMemory } from './pipeline-memory.ts';
 import { pythonAnchor } from './python-anchor.ts';
 import { runBurst } from './run-burst.ts';
 import { runThroughput } from './run-throughput.ts';
+import { shortBesideLong } from './short-beside-long.ts';
 import { tinyThroughput } from './tiny-throughput.ts';
 import { transfer } from './transfer.ts';
 
@@ -26,6 +28,8 @@ export const allScenarios: readonly Scenario[] = [
   runThroughput,
   dispatchThroughput,
   runBurst,
+  headOfLine,
+  shortBesideLong,
   tinyThroughput,
   cpuThroughput,
   loopResponsiveness,
