@@ -1,7 +1,9 @@
 /**
  * cpu-throughput: 400 tasks of ~2 ms, for every thread count from 1 to the core count. Each
  * task is long enough that dispatch overhead should vanish, so the rate should scale with the
- * threads: efficiency = rate / (threads × single-thread inline rate), 1.0 being perfect.
+ * threads: efficiency = ideal time / actual time, where the ideal is the same tasks back to
+ * back on the main thread divided by the threads (equivalently rate / (threads × inline
+ * rate)); 1.0 is perfect.
  *
  * @module
  */
@@ -12,15 +14,24 @@ import { withStartedPeers } from '../peers/started-peers.ts';
 import type { Row, Spread } from '../runner/result.ts';
 import type { Scenario } from '../runner/scenario.ts';
 import { rateOf } from '../runner/spread.ts';
-import { judge, notRun } from '../runner/target.ts';
+import { judgeTandem } from '../runner/target.ts';
 import { interleavedRounds, timeOnce } from '../runner/workload.ts';
 
 const taskMicros = 2_000;
 
+/**
+ * The issue's target (≥ 0.95) at the run's thread count — the default leaves a core to the
+ * loop — and the earlier ≥ 0.9 at the other counts, where with threads = cores the loop
+ * shares a core with a worker.
+ */
+function limitAt(threads: number, runThreads: number): number {
+  return threads === runThreads ? 0.95 : 0.9;
+}
+
 export const cpuThroughput: Scenario = {
   name: 'cpu-throughput',
   title: 'tasks of ~2 ms, threads = 1..cores',
-  async run({ quick, cores, tandemUnavailable, log }) {
+  async run({ quick, cores, threads: runThreads, tandemUnavailable, log }) {
     const tasks = quick ? 20 : 400;
     const rounds = quick ? 2 : 5;
     const onError = (name: string, error: unknown) =>
@@ -37,7 +48,12 @@ export const cpuThroughput: Scenario = {
     ).get('inline')!;
     const inlineRate = rateOf(inlineMs, tasks * 1_000);
     const rows: Row[] = [
-      { label: 'inline', group: 'threads=1', value: inlineRate, extra: { efficiency: 1 } },
+      {
+        label: 'inline',
+        group: 'threads=1',
+        value: inlineRate,
+        extra: { efficiency: 1, 'round (ms)': inlineMs.median, 'ideal (ms)': inlineMs.median },
+      },
     ];
 
     const tandemEfficiency = new Map<number, number>();
@@ -51,24 +67,31 @@ export const cpuThroughput: Scenario = {
           onError,
         ),
       );
+      const idealMs = inlineMs.median / threads;
       for (const [label, ms] of spreads) {
         const value: Spread = rateOf(ms, tasks * 1_000);
-        const efficiency = value.median / (threads * inlineRate.median);
+        const efficiency = idealMs / ms.median;
         if (label === 'tandem') tandemEfficiency.set(threads, efficiency);
-        rows.push({ label, group: `threads=${threads}`, value, extra: { efficiency } });
+        const extra = { efficiency, 'round (ms)': ms.median, 'ideal (ms)': idealMs };
+        rows.push({ label, group: `threads=${threads}`, value, extra });
       }
     }
 
     const targets = Array.from({ length: cores }, (_, i) => {
       const threads = i + 1;
+      const limit = limitAt(threads, runThreads);
       const spec = {
-        statement: `tandem efficiency at ${threads} thread(s) ≥ 0.9 × (threads × single-thread rate)`,
+        statement: `tandem efficiency at ${threads} thread(s)${threads === runThreads ? ' (the run’s thread count)' : ''} ≥ ${limit} (ideal time / actual time, ${tasks} × ${taskMicros / 1_000} ms)`,
         comparison: '>=' as const,
-        limit: 0.9,
+        limit,
       };
-      return tandemUnavailable
-        ? notRun(spec, `engine unavailable: ${tandemUnavailable}`)
-        : judge(spec, tandemEfficiency.get(threads), 1, 'Single-thread rate = inline, same run.');
+      return judgeTandem(
+        spec,
+        tandemUnavailable,
+        tandemEfficiency.get(threads),
+        1,
+        'ideal = inline time (same tasks back to back, same run) / threads; medians of rounds.',
+      );
     });
     return {
       metric: { name: 'throughput', unit: 'tasks/s', better: 'higher' },
@@ -76,7 +99,7 @@ export const cpuThroughput: Scenario = {
       targets,
       notes: [
         `${tasks} tasks of ${taskMicros / 1_000} ms per round, all submitted at once; ${rounds} rounds interleaved.`,
-        'efficiency = median rate / (threads × median inline rate). With threads = cores the event loop shares a core with a worker.',
+        `efficiency = ideal time / median round time, ideal = median inline time / threads (= rate / (threads × inline rate)). The target is ≥ 0.95 at the run's thread count (${runThreads}) and ≥ 0.9 at the others: with threads = cores the event loop shares a core with a worker.`,
       ],
     };
   },
