@@ -6,9 +6,8 @@
  */
 import type { Scenario } from '../runner/scenario.ts';
 import { cpuThroughput } from './cpu-throughput.ts';
-import { dispatchThroughput } from './dispatch-throughput.ts';
+import { dispatchScenarios } from './dispatch-scenarios.ts';
 import { downloader } from './downloader.ts';
-import { headOfLine } from './head-of-line.ts';
 import { logAnalytics } from './log-analytics.ts';
 import { loopResponsiveness } from './loop-responsiveness.ts';
 import { memory } from './memory.ts';
@@ -17,19 +16,14 @@ import { ndjsonSink } from './ndjson-sink.ts';
 import { overhead } from './overhead.ts';
 import { pipelineMemory } from './pipeline-memory.ts';
 import { pythonAnchor } from './python-anchor.ts';
-import { runBurst } from './run-burst.ts';
 import { runThroughput } from './run-throughput.ts';
-import { shortBesideLong } from './short-beside-long.ts';
 import { tinyThroughput } from './tiny-throughput.ts';
 import { transfer } from './transfer.ts';
 
 export const allScenarios: readonly Scenario[] = [
   overhead,
   runThroughput,
-  dispatchThroughput,
-  runBurst,
-  headOfLine,
-  shortBesideLong,
+  ...dispatchScenarios,
   tinyThroughput,
   cpuThroughput,
   loopResponsiveness,
