@@ -63,8 +63,10 @@ export async function withFreshPeer<T>(
   log: (message: string) => void,
   body: (peer: Peer) => Promise<T>,
 ): Promise<T> {
-  await peer.start(threads);
   try {
+    // Inside the try: a pool that fails half-way through its start is closed too (every
+    // peer's close() is safe on a pool that never started).
+    await peer.start(threads);
     await everyThreadUp(peer, threads, log);
     return await body(peer);
   } finally {
