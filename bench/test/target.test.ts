@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { targetLine } from '../src/runner/markdown-table.ts';
-import { judge, notRun } from '../src/runner/target.ts';
+import { judge, judgeTandem, notRun, unjudgedForQuickRun } from '../src/runner/target.ts';
 
 const atMost = { statement: 'a ≤ 1.15 × b', comparison: '<=' as const, limit: 1.15 };
 const atLeast = { statement: 'a ≥ b', comparison: '>=' as const, limit: 1 };
@@ -28,4 +28,23 @@ test('a missed target is printed as missed, with its ratio', () => {
 test('an absolute target prints its value and unit instead of a ratio', () => {
   const line = targetLine(judge({ ...atMost, limit: 20, unit: 'ms' }, 3.5, 1, ''));
   assert.match(line, /3\.50 ms \(target <= 20 ms\)/);
+});
+
+test('a Tandem target is not run, with the reason, when the engine is unavailable', () => {
+  const target = judgeTandem(atLeast, 'cannot import @tandem/core', 100, 50, 'Ratio of rates.');
+  assert.equal(target.status, 'not run');
+  assert.equal(target.ratio, undefined);
+  assert.match(target.detail, /cannot import @tandem\/core/);
+  assert.equal(judgeTandem(atLeast, undefined, 100, 50, '').status, 'met');
+});
+
+test('a quick run judges nothing but keeps the ratio', () => {
+  const quick = unjudgedForQuickRun(judge(atMost, 150, 100, 'Ratio of medians.'));
+  assert.equal(quick.status, 'not judged');
+  assert.equal(quick.ratio, 1.5);
+  assert.match(targetLine(quick), /NOT JUDGED \(quick sizes\)/);
+  assert.match(targetLine(quick), /ratio 1\.50×/);
+  assert.equal(unjudgedForQuickRun(judge(atMost, 100, 100, '')).status, 'not judged');
+  const notRunTarget = notRun(atLeast, 'engine unavailable');
+  assert.equal(unjudgedForQuickRun(notRunTarget), notRunTarget);
 });

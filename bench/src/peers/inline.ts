@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { noop, spin, sum } from '../workers/task-bodies.mjs';
+import { noop, spin, sum, whoami } from '../workers/task-bodies.mjs';
 import type { Peer, TaskName } from './peer.ts';
 
-const bodies = { noop, spin, sum };
+const bodies = { noop, spin, sum, whoami };
 
 export class InlinePeer implements Peer {
   readonly name = 'inline';

@@ -7,7 +7,7 @@
  */
 
 /** The task names every worker fixture exports (see `workers/task-bodies.mjs`). */
-export type TaskName = 'noop' | 'spin' | 'sum';
+export type TaskName = 'noop' | 'spin' | 'sum' | 'whoami';
 
 /** A pool under test. `start` and `close` are outside every timed region. */
 export interface Peer {

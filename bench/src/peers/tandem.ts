@@ -41,9 +41,30 @@ export class TandemPeer implements Peer {
     return transfer ? engine.run(name, input, { transfer: true }) : engine.run(name, input);
   }
 
-  /** Micro-batched: `batch` items per message, results in input order. */
-  map(name: TaskName, inputs: readonly unknown[], batch: number): Promise<unknown[]> {
-    return (this.#engine as Engine<any>).map(name, inputs, { batch });
+  /**
+   * Micro-batched: `batch` items per message, results in input order. Without `batch`, the
+   * engine's default (what a user who passes no option gets).
+   */
+  map(name: TaskName, inputs: readonly unknown[], batch?: number): Promise<unknown[]> {
+    const engine = this.#engine as Engine<any>;
+    return batch === undefined ? engine.map(name, inputs) : engine.map(name, inputs, { batch });
+  }
+
+  /**
+   * The batch size `map` picks by default for these inputs, observed through the public API:
+   * `onProgress` is called once per batch, so the largest step between calls is the batch.
+   * Runs the map once (untimed); a peer row can then send the same batches.
+   */
+  async defaultMapBatch(name: TaskName, inputs: readonly unknown[]): Promise<number> {
+    let largest = 0;
+    let previous = 0;
+    await (this.#engine as Engine<any>).map(name, inputs, {
+      onProgress: (done: number) => {
+        largest = Math.max(largest, done - previous);
+        previous = done;
+      },
+    });
+    return largest;
   }
 
   /** Starts a fresh window for `loopStats()`, so it covers one round only. */

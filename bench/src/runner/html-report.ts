@@ -112,7 +112,7 @@ ${notes}
 
 const style = `body{font:14px/1.45 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}
-td:first-child,th:first-child{text-align:left}.met{color:#106b21}.missed{color:#b00020}.not-run{color:#777}
+td:first-child,th:first-child{text-align:left}.met{color:#106b21}.missed{color:#b00020}.not-run,.not-judged{color:#777}
 .note{color:#555;font-size:13px}code{background:#f3f3f3;padding:0 3px}section{margin-top:2.5em}`;
 
 export async function writeHtmlReport(file: URL, record: RunRecord): Promise<void> {

@@ -50,7 +50,8 @@ export function scenarioMarkdown(result: ScenarioResult): string {
 }
 
 export function targetLine(target: TargetResult): string {
-  const status = target.status.toUpperCase();
+  const status =
+    target.status === 'not judged' ? 'NOT JUDGED (quick sizes)' : target.status.toUpperCase();
   const ratio =
     target.status === 'not run'
       ? ''

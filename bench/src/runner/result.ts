@@ -27,7 +27,11 @@ export interface Row {
   extra?: Record<string, number | string>;
 }
 
-export type TargetStatus = 'met' | 'missed' | 'not run';
+/**
+ * `not judged` is a quick run's verdict: the ratio is printed, but at smoke-run sizes it says
+ * nothing about the target, so it is neither met nor missed.
+ */
+export type TargetStatus = 'met' | 'missed' | 'not run' | 'not judged';
 
 /** A target from the issue, judged: the ratio is always printed, met or not. */
 export interface TargetResult {

@@ -36,3 +36,28 @@ export function judge(
 export function notRun(spec: TargetSpec, reason: string): TargetResult {
   return { ...spec, ratio: undefined, status: 'not run', detail: reason };
 }
+
+/**
+ * A target on Tandem's rows: judged, or "not run" with the reason when the engine could not be
+ * loaded (the peers' rows still run). The one place every scenario's targets go through.
+ */
+export function judgeTandem(
+  spec: TargetSpec,
+  tandemUnavailable: string | undefined,
+  numerator: number | undefined,
+  denominator: number | undefined,
+  detail: string,
+): TargetResult {
+  return tandemUnavailable
+    ? notRun(spec, `engine unavailable: ${tandemUnavailable}`)
+    : judge(spec, numerator, denominator, detail);
+}
+
+/**
+ * A quick run's verdict: a judged target becomes "not judged", ratio kept, since smoke-run
+ * sizes are too small to meet or miss anything (a newcomer would read MISSED as a failure).
+ */
+export function unjudgedForQuickRun(target: TargetResult): TargetResult {
+  if (target.status !== 'met' && target.status !== 'missed') return target;
+  return { ...target, status: 'not judged', detail: `Quick sizes. ${target.detail}`.trim() };
+}

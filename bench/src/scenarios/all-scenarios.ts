@@ -6,6 +6,7 @@
  */
 import type { Scenario } from '../runner/scenario.ts';
 import { cpuThroughput } from './cpu-throughput.ts';
+import { dispatchScenarios } from './dispatch-scenarios.ts';
 import { downloader } from './downloader.ts';
 import { logAnalytics } from './log-analytics.ts';
 import { loopResponsiveness } from './loop-responsiveness.ts';
@@ -22,6 +23,7 @@ import { transfer } from './transfer.ts';
 export const allScenarios: readonly Scenario[] = [
   overhead,
   runThroughput,
+  ...dispatchScenarios,
   tinyThroughput,
   cpuThroughput,
   loopResponsiveness,

@@ -23,7 +23,7 @@ import type tasks from '../../../examples/batch-downloader/src/tasks.ts';
 import type { Row, Spread } from '../runner/result.ts';
 import type { Scenario } from '../runner/scenario.ts';
 import { spreadOf } from '../runner/spread.ts';
-import { judge, notRun } from '../runner/target.ts';
+import { judgeTandem } from '../runner/target.ts';
 import { type Contender, interleavedRounds } from '../runner/workload.ts';
 
 /** Downloads in flight at once, for the pipeline and for the I/O-only path. */
@@ -246,25 +246,22 @@ export const downloader: Scenario = {
       return {
         metric: { name: 'time', unit: 'ms', better: 'lower' },
         rows,
-        targets: tandemUnavailable
-          ? [
-              notRun(timeTarget, `engine unavailable: ${tandemUnavailable}`),
-              notRun(loopTarget, `engine unavailable: ${tandemUnavailable}`),
-            ]
-          : [
-              judge(
-                timeTarget,
-                spreads.get(labels.pipeline)?.median,
-                ideal,
-                'ideal = max(I/O only, CPU only / threads), both measured in this run.',
-              ),
-              judge(
-                loopTarget,
-                pipelineLoop && spreadOf(pipelineLoop).median,
-                1,
-                'Median over rounds of each round’s p99 (monitorEventLoopDelay, 1 ms resolution, net of it).',
-              ),
-            ],
+        targets: [
+          judgeTandem(
+            timeTarget,
+            tandemUnavailable,
+            spreads.get(labels.pipeline)?.median,
+            ideal,
+            'ideal = max(I/O only, CPU only / threads), both measured in this run.',
+          ),
+          judgeTandem(
+            loopTarget,
+            tandemUnavailable,
+            pipelineLoop && spreadOf(pipelineLoop).median,
+            1,
+            'Median over rounds of each round’s p99 (monitorEventLoopDelay, 1 ms resolution, net of it).',
+          ),
+        ],
         notes: [
           `${files} files of ${fileSize / 1024} KiB per round, ${rounds} rounds; fixture latency 20–80 ms before the headers; ${threads} thread(s).`,
           `CPU per file (read + SHA-256 + analysis, inline): ${cpu === undefined ? '–' : (cpu / files).toFixed(1)} ms.`,

@@ -20,7 +20,7 @@ import { analysePerLine } from '../../../examples/log-analytics/src/per-line.ts'
 import { analysePipeline } from '../../../examples/log-analytics/src/pipeline.ts';
 import type tasks from '../../../examples/log-analytics/src/tasks.ts';
 import type { Scenario } from '../runner/scenario.ts';
-import { judge, notRun, type TargetSpec } from '../runner/target.ts';
+import { judgeTandem, type TargetSpec } from '../runner/target.ts';
 import { type Contender, interleavedRounds } from '../runner/workload.ts';
 import type chunkTasks from '../workers/log-chunk-tasks.ts';
 import { analyseChunks, type ChunkEngine, chunkTasksUrl } from './log-analytics-chunks.ts';
@@ -173,14 +173,13 @@ export const logAnalytics: Scenario = {
     const inline = rate(labels.inline);
     for (const row of rows) if (inline) row.extra!['× inline'] = row.value.median / inline;
     const targets = threadCounts.map((n) =>
-      tandemUnavailable
-        ? notRun(target(n, cores), `engine unavailable: ${tandemUnavailable}`)
-        : judge(
-            target(n, cores),
-            rate(labels.pipeline(n)),
-            inline,
-            'Ratio of median rates, same log, same parser, same reader.',
-          ),
+      judgeTandem(
+        target(n, cores),
+        tandemUnavailable,
+        rate(labels.pipeline(n)),
+        inline,
+        'Ratio of median rates, same log, same parser, same reader.',
+      ),
     );
     return {
       metric: { name: 'throughput', unit: 'lines/s', better: 'higher' },

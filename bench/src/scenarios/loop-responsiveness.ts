@@ -15,7 +15,7 @@ import { TandemPeer } from '../peers/tandem.ts';
 import type { Row } from '../runner/result.ts';
 import type { Scenario } from '../runner/scenario.ts';
 import { spreadOf } from '../runner/spread.ts';
-import { judge, notRun } from '../runner/target.ts';
+import { judgeTandem } from '../runner/target.ts';
 import { interleavedRounds } from '../runner/workload.ts';
 
 const taskMicros = 50_000;
@@ -101,9 +101,13 @@ export const loopResponsiveness: Scenario = {
       metric: { name: 'loop delay p99', unit: 'ms', better: 'lower' },
       rows,
       targets: [
-        tandemUnavailable
-          ? notRun(target, `engine unavailable: ${tandemUnavailable}`)
-          : judge(target, p99('tandem'), 1, 'Median over rounds of each round’s p99.'),
+        judgeTandem(
+          target,
+          tandemUnavailable,
+          p99('tandem'),
+          1,
+          'Median over rounds of each round’s p99.',
+        ),
       ],
       notes: [
         `${tasks} tasks of ${taskMicros / 1_000} ms submitted at once per round, ${rounds} rounds; ${threads} thread(s) per pool.`,

@@ -1,7 +1,8 @@
 /**
  * One memory measurement, in a process of its own so its peak RSS is its own:
  * `node --import tsx memory-child.ts <peer> <items> <threads>` streams `items` numbers through
- * the peer in chunks (a bounded window, nothing accumulated) and prints one JSON line.
+ * the peer in chunks (a bounded window, nothing accumulated) and prints one JSON line. `<peer>`
+ * is a driver name: `tandem`, `raw batched`, `raw postMessage` or `inline`.
  * Run by the memory scenario; not a scenario itself.
  *
  * @module
@@ -30,9 +31,13 @@ export interface MemoryProbe {
   /** Time spent streaming, ms (start-up excluded). */
   ms: number;
   items: number;
+  /** Messages sent to the workers (one per batch, or one per item); 0 inline. */
+  messages: number;
 }
 
 const chunkSize = 1_024;
+/** Items per message where a peer batches: tandem's `map` and the batched raw peer alike. */
+const itemsPerMessage = 256;
 
 function highWaterMarkMiB(): number | undefined {
   try {
@@ -51,42 +56,84 @@ function* chunks(items: number): Generator<number[]> {
   }
 }
 
-/** One chunk through the peer: tandem batches it in one `map`, the others run item by item. */
-function processChunk(peer: Peer, chunk: number[]): Promise<unknown[]> {
-  if (peer instanceof TandemPeer) return peer.map('noop', chunk, 256);
-  return Promise.all(chunk.map((x) => peer.run('noop', x)));
+/** How a chunk goes through a peer, and how many messages that takes. */
+interface Driver {
+  peer: Peer;
+  processChunk(chunk: number[]): Promise<unknown[]>;
+  messages(chunk: number[]): number;
 }
 
-async function stream(peer: Peer, items: number): Promise<number> {
+const batches = (chunk: number[]) => Math.ceil(chunk.length / itemsPerMessage);
+
+function oneByOne(peer: Peer): Driver {
+  return {
+    peer,
+    processChunk: (chunk) => Promise.all(chunk.map((x) => peer.run('noop', x))),
+    messages: (chunk) => (peer.threaded ? chunk.length : 0),
+  };
+}
+
+/**
+ * The drivers by name (the command line's first argument): tandem batches each chunk in one
+ * `map`; the batched raw peer sends the same batches, so the two are compared at equal
+ * message counts; the others run item by item.
+ */
+const drivers: Record<string, () => Driver> = {
+  tandem: () => {
+    const peer = new TandemPeer();
+    return {
+      peer,
+      processChunk: (chunk) => peer.map('noop', chunk, itemsPerMessage),
+      messages: batches,
+    };
+  },
+  'raw batched': () => {
+    const peer = new RawPostMessagePeer();
+    return {
+      peer,
+      processChunk: async (chunk) => {
+        const parts = Array.from({ length: batches(chunk) }, (_, i) =>
+          chunk.slice(i * itemsPerMessage, (i + 1) * itemsPerMessage),
+        );
+        return (await Promise.all(parts.map((part) => peer.runBatch('noop', part)))).flat();
+      },
+      messages: batches,
+    };
+  },
+  'raw postMessage': () => oneByOne(new RawPostMessagePeer()),
+  inline: () => oneByOne(new InlinePeer()),
+};
+
+async function stream(
+  driver: Driver,
+  items: number,
+): Promise<{ checksum: number; messages: number }> {
   let checksum = 0;
+  let messages = 0;
   const source = chunks(items);
   const lane = async (): Promise<void> => {
     for (let next = source.next(); !next.done; next = source.next()) {
-      for (const value of await processChunk(peer, next.value)) checksum += value as number;
+      messages += driver.messages(next.value);
+      for (const value of await driver.processChunk(next.value)) checksum += value as number;
     }
   };
   await Promise.all(Array.from({ length: chunksInFlight }, lane));
-  return checksum;
+  return { checksum, messages };
 }
-
-const peers: Record<string, () => Peer> = {
-  tandem: () => new TandemPeer(),
-  'raw postMessage': () => new RawPostMessagePeer(),
-  inline: () => new InlinePeer(),
-};
 
 async function main(): Promise<void> {
   const [name = '', items = '0', threads = '1'] = process.argv.slice(2);
-  const peer = peers[name]?.();
-  if (!peer)
-    throw new RangeError(`Expected a peer in ${Object.keys(peers).join(', ')}, got ${name}`);
+  const driver = drivers[name]?.();
+  if (!driver)
+    throw new RangeError(`Expected a peer in ${Object.keys(drivers).join(', ')}, got ${name}`);
+  const { peer } = driver;
   let sampledPeak = process.memoryUsage.rss();
   const sampler = setInterval(() => {
     sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss());
   }, 10);
   await peer.start(Number(threads));
   const start = performance.now();
-  const checksum = await stream(peer, Number(items));
+  const { checksum, messages } = await stream(driver, Number(items));
   const ms = performance.now() - start;
   // Started with --expose-gc by the memory scenario.
   (globalThis as { gc?: () => void }).gc?.();
@@ -101,6 +148,7 @@ async function main(): Promise<void> {
     retainedHeapMiB,
     ms,
     items: Number(items),
+    messages,
   };
   process.stdout.write(`${JSON.stringify(probe)}\n`);
 }

@@ -16,7 +16,7 @@ import { microBench } from '../runner/micro.ts';
 import type { Row } from '../runner/result.ts';
 import type { Scenario } from '../runner/scenario.ts';
 import { rateOf } from '../runner/spread.ts';
-import { judge, notRun } from '../runner/target.ts';
+import { judge, judgeTandem } from '../runner/target.ts';
 import { interleavedRounds, timeOnce } from '../runner/workload.ts';
 import { type ReportRow, reportRow, reportRowSchema } from './ndjson-sink-rows.ts';
 
@@ -197,14 +197,13 @@ export const ndjsonSink: Scenario = {
           rate(labels.json, groups.chunk),
           `Ratio of tinybench p50s (median of passes), rows serialized into an NDJSON chunk as the sink writes them. With the strings left unread, the ratio is ${((rate(labels.fjs, groups.unread) ?? Number.NaN) / (rate(labels.json, groups.unread) ?? Number.NaN)).toFixed(2)}×: see the notes.`,
         ),
-        tandemUnavailable
-          ? notRun(targets.pipeline, `engine unavailable: ${tandemUnavailable}`)
-          : judge(
-              targets.pipeline,
-              rate(labels.toFileSchema),
-              rate(labels.toFile),
-              'Ratio of median round times; both pay the pipeline and the writes.',
-            ),
+        judgeTandem(
+          targets.pipeline,
+          tandemUnavailable,
+          rate(labels.toFileSchema),
+          rate(labels.toFile),
+          'Ratio of median round times; both pay the pipeline and the writes.',
+        ),
       ],
       notes: [
         `Rows as the batch downloader reports them (url, bytes, sha256, status, ms, analysis with 5 top bytes), ~${JSON.stringify(rows[0]).length} bytes of JSON each; both serializers checked to write identical bytes.`,

@@ -12,7 +12,7 @@ import { Engine } from '@tandem/core';
 import type engineTasks from '../workers/engine-tasks.ts';
 import type { MemoryProbe } from './memory-child.ts';
 
-export interface PipelineMemoryProbe extends MemoryProbe {
+export interface PipelineMemoryProbe extends Omit<MemoryProbe, 'messages'> {
   /**
    * Main-thread heap in use after a forced full GC taken mid-run (from a tap, once 60 % of the
    * items are through), MiB: what the pipeline holds while it runs. Flat across sizes means

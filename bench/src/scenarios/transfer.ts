@@ -11,7 +11,7 @@ import { withStartedPeers } from '../peers/started-peers.ts';
 import { type MicroCase, microBench } from '../runner/micro.ts';
 import type { Row } from '../runner/result.ts';
 import type { Scenario } from '../runner/scenario.ts';
-import { judge, notRun } from '../runner/target.ts';
+import { judgeTandem, notRun } from '../runner/target.ts';
 
 const MiB = 2 ** 20;
 
@@ -90,11 +90,15 @@ export const transfer: Scenario = {
       metric: { name: 'round trip p50', unit: 'ms', better: 'lower' },
       rows,
       targets: [
-        tandemUnavailable
-          ? notRun(target, `engine unavailable: ${tandemUnavailable}`)
-          : quick
-            ? notRun(target, 'quick run measures 1 MB only.')
-            : judge(target, p50('clone'), p50('transfer'), 'Ratio of tinybench medians.'),
+        quick && !tandemUnavailable
+          ? notRun(target, 'quick run measures 1 MB only.')
+          : judgeTandem(
+              target,
+              tandemUnavailable,
+              p50('clone'),
+              p50('transfer'),
+              'Ratio of tinybench medians.',
+            ),
       ],
       notes: [
         `Sizes ${sizes.map((s) => `${s} MB`).join(', ')}; the worker reads one byte per 4 KiB page and returns a number.`,

@@ -1,7 +1,7 @@
 // The engine's task module: the same bodies as every peer, declared through defineTasks so
 // `engine.run('spin', …)` is typed. Workers load it by URL under the inherited `--import tsx`.
 import { defineTasks } from '@tandem/workers';
-import { noop, spin, sum } from './task-bodies.mjs';
+import { noop, spin, sum, whoami } from './task-bodies.mjs';
 
 export default defineTasks({
   noop(x: number): number {
@@ -12,5 +12,8 @@ export default defineTasks({
   },
   sum(bytes: Uint8Array): number {
     return sum(bytes);
+  },
+  whoami(us: number): number {
+    return whoami(us);
   },
 });

@@ -1,5 +1,5 @@
 // poolifier dispatches `pool.execute(input, name)` to the function registered under that name.
 import { ThreadWorker } from 'poolifier';
-import { noop, spin, sum } from './task-bodies.mjs';
+import { noop, spin, sum, whoami } from './task-bodies.mjs';
 
-export default new ThreadWorker({ noop, spin, sum });
+export default new ThreadWorker({ noop, spin, sum, whoami });

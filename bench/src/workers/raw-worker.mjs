@@ -1,8 +1,8 @@
 // The floor: a bare worker_threads port. One message in, one message out, no queue, no codec.
 import { parentPort } from 'node:worker_threads';
-import { noop, spin, sum } from './task-bodies.mjs';
+import { noop, spin, sum, whoami } from './task-bodies.mjs';
 
-const bodies = { noop, spin, sum };
+const bodies = { noop, spin, sum, whoami };
 
 // `batch: true` carries an array of inputs in one message: the floor for batching, with
 // nothing a real `map` must do (ordering across messages, cancellation, backpressure).

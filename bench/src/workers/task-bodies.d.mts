@@ -2,3 +2,4 @@
 export declare function noop(x: number): number;
 export declare function spin(us: number): number;
 export declare function sum(bytes: Uint8Array): number;
+export declare function whoami(us: number): number;

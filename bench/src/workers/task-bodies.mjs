@@ -1,6 +1,7 @@
 // The work every peer does, in one place, so a row differs from another only in how the task
 // travels — never in what it computes. Plain .mjs: some pools start workers with their own
 // execArgv (no tsx), and the inline peer imports the same functions on the main thread.
+import { threadId } from 'node:worker_threads';
 
 /** Returns its input: the per-task overhead is all that is left to measure. */
 export function noop(x) {
@@ -27,4 +28,13 @@ export function sum(bytes) {
   let total = 0;
   for (let i = 0; i < bytes.length; i += 4_096) total += bytes[i];
   return total;
+}
+
+/**
+ * Spins `us` microseconds, then says which thread ran it (0 on the main thread): how a
+ * scenario checks, without a pool's internals, that every thread of a fresh pool is up.
+ */
+export function whoami(us) {
+  spin(us);
+  return threadId;
 }
