@@ -24,10 +24,13 @@ export class AdmissionQueue {
 
   /**
    * No room for a new task: callers wait already, or the queue holds `maxQueue` tasks beyond
-   * the `workerRoom` tasks the workers can take at the next dispatch.
+   * the tasks of `name` the workers can take at the next dispatch (`workerRoom(name)`, asked
+   * only then).
    */
-  isFull(workerRoom: number): boolean {
-    return this.#waiting.size > 0 || this.#queued.size >= this.#maxQueue + workerRoom;
+  isFull(workerRoom: (name: string) => number, name: string): boolean {
+    if (this.#waiting.size > 0) return true;
+    const queued = this.#queued.size;
+    return queued >= this.#maxQueue && queued >= this.#maxQueue + workerRoom(name);
   }
 
   /** Queued tasks (callers waiting for room not counted). */
@@ -62,8 +65,10 @@ export class AdmissionQueue {
   }
 
   /** Lets waiting callers into the queue while it has room (counting `workerRoom`, as `isFull`). */
-  admit(workerRoom: number): void {
-    while (this.#waiting.size > 0 && this.#queued.size < this.#maxQueue + workerRoom) {
+  admit(workerRoom: (name: string) => number, name: string): void {
+    if (this.#waiting.size === 0) return;
+    const limit = this.#maxQueue + workerRoom(name);
+    while (this.#waiting.size > 0 && this.#queued.size < limit) {
       const waiter = this.#waiting.shift();
       if (waiter === undefined) break;
       waiter.where = 'queued';

@@ -21,9 +21,11 @@ type PiscinaTask = Parameters<PiscinaLoadBalancer>[0];
 export interface Dispatch {
   readonly records: TaskRecord[];
   /** The slot of each record when it was sent (a record taken back moves to another slot). */
-  readonly slots: number[];
-  /** Estimated ms of work it carries. */
-  readonly cost: number;
+  readonly slots: Int32Array;
+  /** Estimated ms of work it carries (less what was taken back from it). */
+  cost: number;
+  /** Its tasks its worker still counts as held (less what was taken back). */
+  held: number;
   readonly sentAt: number;
   /** The threadId of the worker Piscina posted it to; 0 until posted. */
   worker: number;
@@ -83,7 +85,7 @@ export class Balancer {
         this.unplaced--;
       }
       dispatch.worker = candidate.view.id;
-      candidate.tasks += dispatch.records.length;
+      candidate.tasks += dispatch.held;
       candidate.ms += dispatch.cost;
       candidate.dispatches.add(dispatch);
     }
@@ -113,13 +115,15 @@ export class Balancer {
     }
     const load = this.#loads.get(dispatch.worker);
     if (load === undefined || !load.dispatches.delete(dispatch)) return;
-    load.tasks -= dispatch.records.length;
+    load.tasks -= dispatch.held;
     load.ms -= dispatch.cost;
     if (load.dispatches.size === 0) load.ms = 0; // no drift from rounding
   }
 
   /** `count` tasks costing `ms` left `dispatch` before its worker claimed them (stolen). */
   shrink(dispatch: Dispatch, count: number, ms: number): void {
+    dispatch.held -= count;
+    dispatch.cost -= ms;
     const load = this.#loads.get(dispatch.worker);
     if (load === undefined || !load.dispatches.has(dispatch)) return;
     load.tasks -= count;

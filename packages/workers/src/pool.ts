@@ -49,6 +49,7 @@ import { type PoolStats, StatsRecorder } from './pool-stats.js';
 import { ProgressOrder } from './progress-order.js';
 import {
   Answer,
+  DESCRIBE,
   ENVELOPE_KEY,
   type Envelope,
   type GroupAnswer,
@@ -187,7 +188,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       // balancer gives each an idle one), so that every worker has loaded the module before
       // the first task: a fresh pool dispatches as a warm one.
       const describes = Array.from({ length: resolved.threads }, () =>
-        pool.#piscina.run(['', 0, -1, Mode.describe, undefined]),
+        pool.#piscina.run([...DESCRIBE]),
       );
       const describe = Promise.all(describes).then((names) => names[0]);
       describe.catch(() => {}); // it may lose the race below; its failure is read there only
@@ -290,7 +291,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     if (!this.#known.has(name)) throw new UnknownTaskError(name, this.taskNames);
     const { problem, transferList } = inspectValue(input, transfer === true);
     if (problem !== undefined) throw new UncloneableInputError(name, problem.path, problem.kind);
-    const full = this.#admission.isFull(this.#workerRoom(name));
+    const full = this.#admission.isFull(this.#workerRoomOf, name);
     if (full && this.options.onFull === 'reject') throw new QueueFullError(this.options.maxQueue);
 
     const record = newTaskRecord(this.#nextId++, name, input, mode, clock().now());
@@ -372,10 +373,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   }
 
   /** Tasks of `name` all workers may take now (bounds how many the queue admits). */
-  #workerRoom(name: string): number {
+  readonly #workerRoomOf = (name: string): number => {
     const cost = this.#costs.estimate(name);
     return this.#balancer.room((tasks, ms) => this.#roomOf(tasks, ms, cost));
-  }
+  };
 
   /** Hands queued tasks to workers while they have room, admits waiting callers, and steals. */
   #pump(): void {
@@ -391,7 +392,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
           this.#dispatch(this.#takeGroup(head, size));
         }
         const queued = this.#admission.queued;
-        this.#admission.admit(this.#workerRoom(this.#lastName));
+        this.#admission.admit(this.#workerRoomOf, this.#lastName);
         if (this.#admission.queued === queued || this.#groupSize(this.#lastName) === 0) break;
       }
     } finally {
@@ -420,26 +421,37 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   #dispatch(records: TaskRecord[]): void {
     const now = clock().now();
     const name = records[0]!.name;
-    const message: TaskMessage = [name];
-    const slots: number[] = [];
+    const many = records.length > 1;
+    const slots = new Int32Array(records.length);
+    const message: TaskMessage = [name, slots];
     let transferList = noBuffers;
     let cost = 0;
-    for (const record of records) {
-      const slot = this.#slots.acquire();
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      const slot = this.#slots.acquire(record.id, record.mode);
       record.slot = slot;
       record.where = 'worker';
       record.dispatchedAt = now;
       this.#stats.recordWait(now - record.submittedAt);
       this.#bySlot[slot] = record;
-      message.push(record.id, slot, record.mode, record.input);
-      slots.push(slot);
+      slots[i] = slot;
+      message.push(record.input);
       cost += this.#costOf(record);
       if (record.transferList.length > 0) transferList = transferList.concat(record.transferList);
     }
+    if (!many) message[1] = slots[0];
     this.#inWorkers += records.length;
     this.#stats.messages++;
     this.#lastName = name;
-    const dispatch: Dispatch = { records, slots, cost, sentAt: now, worker: 0, unplaced: false };
+    const dispatch: Dispatch = {
+      records,
+      slots,
+      cost,
+      held: records.length,
+      sentAt: now,
+      worker: 0,
+      unplaced: false,
+    };
     this.#balancer.post(dispatch, message, () => {
       this.#piscina.run(message, { transferList }).then(
         (answer) => this.#onAnswer(dispatch, answer),
@@ -452,15 +464,22 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   #onAnswer(dispatch: Dispatch, answer: unknown): void {
     this.#balancer.answered(dispatch);
     const { records, slots } = dispatch;
+    const now = clock().now();
     if (records.length === 1) {
-      this.#onWorkerResult(records[0]!, slots[0]!, answer);
+      this.#onWorkerResult(records[0]!, slots[0]!, answer, now);
     } else {
       const answers = answer as GroupAnswer;
-      for (let i = 0; i < records.length; i++) {
-        const kind = answers[2 * i];
-        const value = answers[2 * i + 1];
-        if (kind === Answer.ok) this.#onWorkerResult(records[i]!, slots[i]!, value);
-        else this.#onWorkerFailure(records[i]!, slots[i]!, envelopeOf(kind as number, value));
+      const failures = answers[0] as unknown[] | null;
+      let next = failures === null ? -1 : (failures[0] as number);
+      for (let i = 0, f = 0; i < records.length; i++) {
+        if (i !== next) {
+          this.#onWorkerResult(records[i]!, slots[i]!, answers[1 + i], now);
+          continue;
+        }
+        const kind = failures![f + 1] as number;
+        this.#onWorkerFailure(records[i]!, slots[i]!, envelopeOf(kind, failures![f + 2]), now);
+        f += 3;
+        next = f < failures!.length ? (failures![f] as number) : -1;
       }
     }
     this.#afterAnswer();
@@ -470,18 +489,19 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   #onDispatchFailure(dispatch: Dispatch, failure: unknown): void {
     this.#balancer.answered(dispatch);
     const { records, slots } = dispatch;
+    const now = clock().now();
     if (records.length > 1 && isPostFailure(failure)) {
       // One of them cannot be posted: each goes alone, so only that one fails.
       for (let i = records.length - 1; i >= 0; i--) {
         const record = records[i]!;
-        if (!this.#release(record, slots[i]!)) continue;
+        if (!this.#release(record, slots[i]!, now)) continue;
         record.solo = true;
         if (this.#settledAlready(record)) continue;
         this.#admission.unshift(record);
       }
     } else {
       for (let i = 0; i < records.length; i++) {
-        this.#onWorkerFailure(records[i]!, slots[i]!, failure);
+        this.#onWorkerFailure(records[i]!, slots[i]!, failure, now);
       }
     }
     this.#afterAnswer();
@@ -496,10 +516,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
    * The worker let go of `slot`. False when its task had already moved on: taken back while
    * it waited and sent to another worker.
    */
-  #release(record: TaskRecord, slot: number): boolean {
+  #release(record: TaskRecord, slot: number, now: number): boolean {
     this.#slots.release(slot);
     if (record.slot !== slot) return false;
-    this.#stats.recordRun(clock().now() - record.dispatchedAt);
+    this.#stats.recordRun(now - record.dispatchedAt);
     this.#bySlot[slot] = undefined;
     this.#inWorkers--;
     record.slot = -1;
@@ -577,25 +597,31 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     }
   }
 
-  #onWorkerResult(record: TaskRecord, slot: number, value: unknown): void {
+  #onWorkerResult(record: TaskRecord, slot: number, value: unknown, now: number): void {
     const owner = this.#slots.owner(slot);
     const progressSent = this.#slots.progressSent(slot);
     this.#observeCost(record, slot);
-    if (!this.#release(record, slot)) return;
+    if (!this.#release(record, slot, now)) return;
     if (this.#settledAlready(record)) return;
+    if (record.onProgress === undefined) {
+      // Nothing to wait for (the common case): no closure to hold.
+      this.#stats.completed++;
+      this.#settle(record, true, value);
+      return;
+    }
     this.#progress.settleAfter(record, owner, progressSent, () => {
       this.#stats.completed++;
       this.#settle(record, true, value);
     });
   }
 
-  #onWorkerFailure(record: TaskRecord, slot: number, failure: unknown): void {
+  #onWorkerFailure(record: TaskRecord, slot: number, failure: unknown, now: number): void {
     const state = this.#slots.state(slot);
     const owner = this.#slots.owner(slot);
     const progressSent = this.#slots.progressSent(slot);
     const item = this.#slots.item(slot);
     if (isEnvelope(failure) && failure.__tandem !== 'skipped') this.#observeCost(record, slot);
-    if (!this.#release(record, slot)) return;
+    if (!this.#release(record, slot, now)) return;
     if (this.#settledAlready(record)) return;
     if (isEnvelope(failure)) {
       this.#onEnvelope(record, failure, owner, progressSent);

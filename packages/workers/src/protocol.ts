@@ -11,23 +11,24 @@
 import type { SerializedError } from './codec.js';
 
 /**
- * A message to a worker: the task name, then {@link ITEM_WIDTH} fields per task —
- * `[name, id, slot, mode, input, id, slot, mode, input, …]`. Flat, because every nested
- * object costs the structured clone time on both sides.
+ * A message to a worker: `[name, slot, input]` for one task, `[name, slots, …inputs]` for
+ * several (`slots` an `Int32Array`: one copy for all of them). A task's id and mode are in its
+ * slot of the shared table: every value in the message costs structured-clone time on both
+ * sides. `[name]` alone asks for the task names the module defines.
  */
 export type TaskMessage = unknown[];
-/** Fields per task in a {@link TaskMessage}. */
-export const ITEM_WIDTH = 4;
 
 /**
- * A worker's answer to a message of several tasks: two fields per task, in message order,
- * `[answer, value, …]` (see {@link Answer}). A message of one task is answered as Piscina
- * answers: the value, or a thrown {@link Envelope}.
+ * A worker's answer to a message of several tasks: `[failures, …values]`, the values in
+ * message order; `failures` is null when every task returned, else
+ * `[index, answer, error, …]` triples (see {@link Answer}; `error` a `SerializedError` or
+ * undefined). A message of one task is answered as Piscina answers: the value, or a thrown
+ * {@link Envelope}.
  */
 export type GroupAnswer = unknown[];
 
-/** How one task of a group ended; the value field holds the result or a `SerializedError`. */
-export const Answer = { ok: 0, error: 1, skipped: 2, crashed: 3 } as const;
+/** How a task of a group failed. */
+export const Answer = { error: 1, skipped: 2, crashed: 3 } as const;
 
 /** Bits of `mode`. */
 export const Mode = {
@@ -35,9 +36,13 @@ export const Mode = {
   batch: 1,
   /** The loop armed a `timeout`: the worker reports the moment the task starts. */
   reportStart: 2,
-  /** Not a task: the worker answers with the names its task module defines. */
-  describe: 4,
 } as const;
+
+/**
+ * A message of the name alone is not a task: the worker answers with the names its task
+ * module defines.
+ */
+export const DESCRIBE: TaskMessage = [''];
 
 /** What a batch returns: values in item order, and the items that threw. */
 export interface BatchResult {
@@ -71,13 +76,27 @@ export const SlotState = {
 } as const;
 
 /**
- * Each slot holds `[state, threadId of the worker that claimed it, progress messages sent,
- * index of the batch item running, µs the task's synchronous run took]`. The count lets the
- * loop hold a result back until every progress message posted before it has arrived (they
- * travel on another port, so they can arrive after it); the item index names the item of a
- * batch that took its worker down; the time feeds the loop's estimate of the task's cost.
+ * The fields of a slot, in this order (see {@link Field}). The progress count lets the loop
+ * hold a result back until every progress message posted before it has arrived (they travel
+ * on another port, so they can arrive after it); the item index names the item of a batch that
+ * took its worker down; the cost feeds the loop's estimate of the task's cost; the id and mode
+ * are the task's own (written by the loop before the message is posted).
  */
-export const SLOT_WIDTH = 5;
+export const Field = {
+  state: 0,
+  /** The threadId of the worker that claimed the task. */
+  owner: 1,
+  /** Progress messages the task has posted. */
+  progress: 2,
+  /** The item of a batch running now. */
+  item: 3,
+  /** µs the task's synchronous run took. */
+  cost: 4,
+  id: 5,
+  /** {@link Mode} bits. */
+  mode: 6,
+} as const;
+export const SLOT_WIDTH = 7;
 
 /** Control messages, loop → worker. */
 export const ToWorker = { abort: 1 } as const;

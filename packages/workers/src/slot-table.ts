@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { SLOT_WIDTH, SlotState } from './protocol.js';
+import { Field, SLOT_WIDTH, SlotState } from './protocol.js';
 
 export class SlotTable {
   readonly buffer: SharedArrayBuffer;
@@ -22,12 +22,20 @@ export class SlotTable {
     return this.#free.length;
   }
 
-  /** Takes a free slot and marks it pending. The pool never dispatches past capacity. */
-  acquire(): number {
+  /** Takes a free slot for task `id` in `mode` and marks it pending. Never past capacity. */
+  acquire(id: number, mode: number): number {
     const slot = this.#free.pop()!;
     const index = slot * SLOT_WIDTH;
-    for (let field = 1; field < SLOT_WIDTH; field++) Atomics.store(this.#cells, index + field, 0);
-    Atomics.store(this.#cells, index, SlotState.pending);
+    const cells = this.#cells;
+    // Plain writes: the worker reads them after the message that names the slot, and posting
+    // a message orders them before it; the state goes last, atomically.
+    cells[index + Field.owner] = 0;
+    cells[index + Field.progress] = 0;
+    cells[index + Field.item] = 0;
+    cells[index + Field.cost] = 0;
+    cells[index + Field.id] = id;
+    cells[index + Field.mode] = mode;
+    Atomics.store(cells, index, SlotState.pending);
     return slot;
   }
 
@@ -68,7 +76,7 @@ export class SlotTable {
 
   /** Ms the synchronous part of the task in `slot` took in its worker (0 until it finished). */
   costMs(slot: number): number {
-    return Atomics.load(this.#cells, slot * SLOT_WIDTH + 4) / 1000;
+    return Atomics.load(this.#cells, slot * SLOT_WIDTH + Field.cost) / 1000;
   }
 
   /** How many slots hold a task that a worker has claimed and not finished. */
@@ -78,7 +86,7 @@ export class SlotTable {
       const state = Atomics.load(this.#cells, index);
       // Claimed means an owner is set; a task cancelled before its claim never has one. A
       // claimed task that was cancelled or timed out runs until its worker lets go of it.
-      const claimed = Atomics.load(this.#cells, index + 1) !== 0;
+      const claimed = Atomics.load(this.#cells, index + Field.owner) !== 0;
       if (claimed && state !== SlotState.free && state !== SlotState.done) running++;
     }
     return running;
@@ -87,7 +95,7 @@ export class SlotTable {
   /** A task claimed by worker `threadId` was running, or ended its worker, when it died. */
   hasCulprit(threadId: number): boolean {
     for (let index = 0; index < this.#cells.length; index += SLOT_WIDTH) {
-      if (Atomics.load(this.#cells, index + 1) !== threadId) continue;
+      if (Atomics.load(this.#cells, index + Field.owner) !== threadId) continue;
       const state = Atomics.load(this.#cells, index);
       if (state === SlotState.running || state === SlotState.crashed) return true;
     }
@@ -100,16 +108,16 @@ export class SlotTable {
 
   /** The threadId of the worker that claimed the task in `slot`. */
   owner(slot: number): number {
-    return Atomics.load(this.#cells, slot * SLOT_WIDTH + 1);
+    return Atomics.load(this.#cells, slot * SLOT_WIDTH + Field.owner);
   }
 
   /** The item of a batch that the task in `slot` was running last. */
   item(slot: number): number {
-    return Atomics.load(this.#cells, slot * SLOT_WIDTH + 3);
+    return Atomics.load(this.#cells, slot * SLOT_WIDTH + Field.item);
   }
 
   /** How many progress messages the task in `slot` has posted. */
   progressSent(slot: number): number {
-    return Atomics.load(this.#cells, slot * SLOT_WIDTH + 2);
+    return Atomics.load(this.#cells, slot * SLOT_WIDTH + Field.progress);
   }
 }

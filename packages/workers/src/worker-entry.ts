@@ -30,8 +30,8 @@ import {
   CONTROL_PORT_KEY,
   ENVELOPE_KEY,
   type Envelope,
+  Field,
   type GroupAnswer,
-  ITEM_WIDTH,
   Mode,
   SLOT_WIDTH,
   SlotState,
@@ -128,7 +128,7 @@ function blameExits(): void {
   process.exit = ((code?: number) => {
     const context = current.getStore();
     if (context !== undefined) {
-      const index = context.slot * SLOT_WIDTH;
+      const index = context.slot * SLOT_WIDTH + Field.state;
       const state = Atomics.load(states, index);
       if (state === SlotState.running || state === SlotState.done) {
         Atomics.compareExchange(states, index, state, SlotState.crashed);
@@ -183,12 +183,12 @@ class WorkerContext implements TaskContext {
       throw new UncloneableProgressError(this.name, 'progress', 'value structured clone refuses');
     }
     // Counted only once posted: the loop waits for as many progress messages as counted.
-    Atomics.add(states, this.#stateIndex + 2, 1);
+    Atomics.add(states, this.#stateIndex + Field.progress, 1);
   }
 
   /** Marks which item of a batch is running (the one to blame if the worker dies). */
   enterItem(index: number): void {
-    Atomics.store(states, this.#stateIndex + 3, index);
+    Atomics.store(states, this.#stateIndex + Field.item, index);
   }
 
   abort(): void {
@@ -241,12 +241,10 @@ export default function handle(message: TaskMessage): unknown {
   const module = loaded;
   if (module === undefined) return loading.then(() => handle(message));
   const name = message[0] as string;
-  if (message.length === 1 + ITEM_WIDTH) {
-    const mode = message[3] as number;
-    if (mode & Mode.describe) return describe(module);
-    return runItem(module, name, message[1] as number, message[2] as number, mode, message[4]);
-  }
-  return runGroup(module, name, message);
+  if (message.length === 1) return describe(module);
+  const slots = message[1];
+  if (typeof slots === 'number') return runItem(module, name, slots, message[2]);
+  return runGroup(module, name, slots as Int32Array, message);
 }
 
 /**
@@ -257,9 +255,7 @@ export default function handle(message: TaskMessage): unknown {
 function runItem(
   module: { tasks: TaskMap } | Envelope,
   name: string,
-  id: number,
   slot: number,
-  mode: number,
   input: unknown,
   sink?: Set<ArrayBuffer>,
 ): unknown {
@@ -270,7 +266,10 @@ function runItem(
   ) {
     throw skipped;
   }
-  Atomics.store(states, index + 1, threadId);
+  // Written by the loop before it posted the message that brought this task.
+  const id = states[index + Field.id]!;
+  const mode = states[index + Field.mode]!;
+  Atomics.store(states, index + Field.owner, threadId);
   if (mode & Mode.reportStart) control.postMessage([ToLoop.started, slot, id]);
   if (ENVELOPE_KEY in module) {
     Atomics.store(states, index, SlotState.done);
@@ -288,7 +287,11 @@ function runItem(
         : runOne(task, input, context, sink),
     );
     // The synchronous part is what the task costs its worker (see cost-model.ts).
-    Atomics.store(states, index + 4, Math.min(MAX_COST_US, (performance.now() - started) * 1000));
+    Atomics.store(
+      states,
+      index + Field.cost,
+      Math.min(MAX_COST_US, (performance.now() - started) * 1000),
+    );
     if (!isPromise(work)) {
       Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
       return work;
@@ -323,53 +326,43 @@ const skipped: Envelope = Object.freeze({ [ENVELOPE_KEY]: 'skipped' });
 async function runGroup(
   module: { tasks: TaskMap } | Envelope,
   name: string,
+  slots: Int32Array,
   message: TaskMessage,
 ): Promise<unknown> {
-  const count = (message.length - 1) / ITEM_WIDTH;
-  const answers: GroupAnswer = new Array(count * 2);
+  const answers: GroupAnswer = new Array(1 + slots.length);
+  let failures: unknown[] | null = null;
   // Buffers the tasks gave up with moveResult(), once each (a buffer listed twice is a DataCloneError).
   const transfer = new Set<ArrayBuffer>();
-  const answer = (i: number, kind: number, value: unknown) => {
-    answers[2 * i] = kind;
-    answers[2 * i + 1] = value;
-  };
-  const answerFailure = (i: number, envelope: unknown) => {
+  const fail = (i: number, envelope: unknown) => {
     const { [ENVELOPE_KEY]: kind, error } = envelope as Envelope & { error?: unknown };
-    answer(
-      i,
-      kind === 'skipped' ? Answer.skipped : kind === 'crashed' ? Answer.crashed : Answer.error,
-      error,
-    );
+    const answer =
+      kind === 'skipped' ? Answer.skipped : kind === 'crashed' ? Answer.crashed : Answer.error;
+    failures ??= [];
+    failures.push(i, answer, error);
   };
   let waits: Promise<void>[] | undefined;
-  for (let i = 0; i < count; i++) {
-    const at = 1 + i * ITEM_WIDTH;
+  for (let i = 0; i < slots.length; i++) {
     try {
-      const work = runItem(
-        module,
-        name,
-        message[at] as number,
-        message[at + 1] as number,
-        message[at + 2] as number,
-        message[at + 3],
-        transfer,
-      );
+      const work = runItem(module, name, slots[i]!, message[2 + i], transfer);
       if (isPromise(work)) {
         waits ??= [];
         waits.push(
           work.then(
-            (value) => answer(i, Answer.ok, value),
-            (envelope: unknown) => answerFailure(i, envelope),
+            (value) => {
+              answers[1 + i] = value;
+            },
+            (envelope: unknown) => fail(i, envelope),
           ),
         );
       } else {
-        answer(i, Answer.ok, work);
+        answers[1 + i] = work;
       }
     } catch (envelope) {
-      answerFailure(i, envelope);
+      fail(i, envelope);
     }
   }
   if (waits !== undefined) await Promise.all(waits);
+  answers[0] = failures;
   return movable(answers, [...transfer]);
 }
 
