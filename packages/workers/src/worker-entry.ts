@@ -58,8 +58,23 @@ control.unref();
 
 /** Contexts of the tasks running here, by slot, so that an abort message finds its task. */
 const running: (WorkerContext | undefined)[] = [];
-/** The task whose code is running now, for errors that surface outside it (timers, exits). */
+/**
+ * The async task whose code is running now, for errors that surface outside it (timers,
+ * exits). Only `async` task functions run inside it: on Node 20 the first `run()` turns on
+ * promise hooks for the whole thread, a cost every task would then pay on every round trip,
+ * and a synchronous task has no later callbacks of its own to trace while it runs.
+ */
 const current = new AsyncLocalStorage<WorkerContext>();
+/**
+ * The synchronous task that ran last, blamed for a `process.exit()` made by something it left
+ * behind (a microtask, a timer) until another task starts.
+ */
+let lastSync: WorkerContext | undefined;
+const AsyncFunction = (async () => {}).constructor;
+/** Task names that need `current`: declared `async`, or seen returning a promise. */
+const tracedTasks = new Set<string>();
+/** Tasks running async work outside `current` (first calls of a plain function returning a promise). */
+const untraced = new Set<WorkerContext>();
 
 watchStrayErrors();
 blameExits();
@@ -112,8 +127,16 @@ function onControl(message: [tag: number, slot: number, id: number]): void {
 function watchStrayErrors(): void {
   const onStray = (error: unknown) => {
     const context = current.getStore();
-    if (context?.isRunning()) context.crash(error);
-    else control.postMessage([ToLoop.stray, -1, 0, serialized(error)]);
+    if (context?.isRunning()) {
+      context.crash(error);
+    } else if (untraced.size > 0) {
+      // Running async work that no context traces (a plain function that returned a
+      // promise, on its first call): the error may be theirs, and left alone they might never
+      // settle. They fail as crashed, as tasks running beside a worker's crash do.
+      for (const running of untraced) running.crash(error);
+    } else {
+      control.postMessage([ToLoop.stray, -1, 0, serialized(error)]);
+    }
   };
   process.on('uncaughtException', onStray);
   process.on('unhandledRejection', onStray);
@@ -126,12 +149,13 @@ function watchStrayErrors(): void {
 function blameExits(): void {
   const exit = process.exit.bind(process);
   process.exit = ((code?: number) => {
-    const context = current.getStore();
-    if (context !== undefined) {
-      const index = context.slot * SLOT_WIDTH + Field.state;
-      const state = Atomics.load(states, index);
+    const context = current.getStore() ?? lastSync;
+    const index = context === undefined ? -1 : context.slot * SLOT_WIDTH;
+    // Only while the slot is still its own (a slot is reused once its task's answer is in).
+    if (context !== undefined && states[index + Field.id] === context.id) {
+      const state = Atomics.load(states, index + Field.state);
       if (state === SlotState.running || state === SlotState.done) {
-        Atomics.compareExchange(states, index, state, SlotState.crashed);
+        Atomics.compareExchange(states, index + Field.state, state, SlotState.crashed);
       }
     }
     return exit(code);
@@ -281,11 +305,20 @@ function runItem(
   let async = false;
   try {
     const started = performance.now();
-    const work = current.run(context, () =>
+    const run = () =>
       mode & Mode.batch
         ? runBatch(task, input as unknown[], context, sink)
-        : runOne(task, input, context, sink),
-    );
+        : runOne(task, input, context, sink);
+    let work: unknown;
+    if (task instanceof AsyncFunction || tracedTasks.has(name)) {
+      lastSync = undefined;
+      work = current.run(context, run);
+    } else {
+      lastSync = context;
+      work = run();
+      // A plain function that returned a promise: its next calls are traced as async ones.
+      if (isPromise(work) && !(mode & Mode.batch)) tracedTasks.add(name);
+    }
     // The synchronous part is what the task costs its worker (see cost-model.ts).
     Atomics.store(
       states,
@@ -297,16 +330,22 @@ function runItem(
       return work;
     }
     async = true;
+    if (lastSync === context) {
+      lastSync = undefined;
+      untraced.add(context);
+    }
     // Only an async task can meet an error thrown outside it while it runs (a timer).
     return Promise.race([work, context.crashed]).then(
       (result) => {
         Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
         running[slot] = undefined;
+        untraced.delete(context);
         return result;
       },
       (error: unknown) => {
         Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
         running[slot] = undefined;
+        untraced.delete(context);
         throw error === context.crashReason ? error : failure(error);
       },
     );
