@@ -159,17 +159,16 @@ export const largeInput: Scenario = {
         limit: LIMIT,
       };
       const tandem = spreads.get('tandem');
+      const detail =
+        tandem && piscina
+          ? `Ratio of medians over ${input.rounds} alternating rounds; of means ${(mean(tandem)! / mean(piscina)!).toFixed(2)}×; median of same-round ratios ${pairedRatio(tandem, piscina).toFixed(2)}×.`
+          : 'a pool did not run.';
       targets.push(
         tandemUnavailable
           ? notRun(spec, `engine unavailable: ${tandemUnavailable}`)
           : quick
             ? notRun(spec, 'not judged (quick sizes).')
-            : judge(
-                spec,
-                tandem?.median,
-                piscina?.median,
-                `Ratio of medians over ${input.rounds} alternating rounds; of means ${(mean(tandem)! / mean(piscina)!).toFixed(2)}×; median of same-round ratios ${tandem && piscina ? pairedRatio(tandem, piscina).toFixed(2) : '?'}×.`,
-              ),
+            : judge(spec, tandem?.median, piscina?.median, detail),
       );
     }
     return {

@@ -9,8 +9,9 @@
  * - plain objects are read with for…in (no array of keys per row of a table);
  * - objects are remembered (for cycles and shared subtrees) only past a depth or an amount of
  *   work: a Set of every row of a big table cost more than the rest of the walk. A cycle ends
- *   at the depth limit, a subtree shared many times at the work limit; past either, every
- *   object is visited once;
+ *   at the depth limit, a subtree shared many times at the work limit; past either, an object
+ *   already seen is skipped. The path of a problem comes from a walk that remembers every
+ *   object (see `locate` in `transfer.ts`), so it never goes round a cycle;
  * - an array longer than `SPARSE_LENGTH` is walked by its keys (a sparse array of length
  *   2^32 - 1 costs its few items, not four billion reads).
  *
