@@ -8,6 +8,7 @@ import type { Scenario } from '../runner/scenario.ts';
 import { cpuThroughput } from './cpu-throughput.ts';
 import { dispatchScenarios } from './dispatch-scenarios.ts';
 import { downloader } from './downloader.ts';
+import { largeInput } from './large-input.ts';
 import { logAnalytics } from './log-analytics.ts';
 import { loopResponsiveness } from './loop-responsiveness.ts';
 import { memory } from './memory.ts';
@@ -28,6 +29,7 @@ export const allScenarios: readonly Scenario[] = [
   cpuThroughput,
   loopResponsiveness,
   transfer,
+  largeInput,
   mixedPipeline,
   downloader,
   logAnalytics,

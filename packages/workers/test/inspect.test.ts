@@ -7,6 +7,7 @@ import type basic from './fixtures/basic.ts';
 import { hostileInputs, release } from './fixtures/hostile-inputs.ts';
 import type hostileResults from './fixtures/hostile-results.ts';
 import { fixture } from './gate.ts';
+import { isolated } from './isolated.ts';
 
 type Basic = TasksOf<typeof basic>;
 type HostileResults = TasksOf<typeof hostileResults>;
@@ -110,6 +111,116 @@ test('buffers are still collected for transfer, inside class instances too', () 
   const { transferList, problem } = inspectValue({ a, holder: new Holder(), again: a }, true);
   assert.equal(problem, undefined);
   assert.deepEqual(transferList, [a, b.buffer]);
+});
+
+// Large inputs: the walk remembers objects only past a depth or an amount of work, reads
+// arrays of numbers in a loop of their own and plain objects with for…in. None of that may
+// change what it finds or the path it names.
+describe('large inputs: what is found and its path do not change', () => {
+  const table = (rows: number) =>
+    Array.from({ length: rows }, (_, i) => ({
+      id: i,
+      name: `row ${i}`,
+      tags: ['a', 'b'] as unknown[],
+    }));
+
+  test('a function deep in a 200k-row table is named by its exact path', () => {
+    const rows = table(200_000);
+    rows[150_000]!.tags.push(() => 1);
+    assert.deepEqual(inspectValue({ rows }, false).problem, {
+      path: 'input.rows[150000].tags[2]',
+      kind: 'function',
+    });
+    assert.equal(inspectValue(table(200_000), true).problem, undefined);
+  });
+
+  test('a getter that throws at index 150000 of an array', () => {
+    for (const array of [
+      table(200_000) as unknown[],
+      Array.from({ length: 200_000 }, (_, i) => i),
+    ]) {
+      Object.defineProperty(array, 150_000, {
+        get() {
+          throw new Error('index getter');
+        },
+        enumerable: true,
+      });
+      assert.deepEqual(inspectValue(array, false).problem, {
+        path: 'input[150000]',
+        kind: 'getter that throws',
+      });
+    }
+  });
+
+  test('arrays of numbers: what follows the numbers is still seen', () => {
+    const numbers: unknown[] = Array.from({ length: 100_000 }, (_, i) => i * 1.5);
+    assert.equal(inspectValue(numbers, false).problem, undefined);
+    numbers.push({ ok: 1 }, 2, { f: () => 1 });
+    assert.equal(inspectValue(numbers, false).problem?.path, 'input[100002].f');
+    assert.equal(inspectValue([1, 2, Symbol('late')], false).problem?.path, 'input[2]');
+    assert.equal(inspectValue([Symbol('first'), 1, 2], false).problem?.path, 'input[0]');
+  });
+
+  test('holey arrays: holes pass, a problem after them is found', () => {
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point
+    const holey: unknown[] = [1, , 3];
+    assert.equal(inspectValue(holey, false).problem, undefined);
+    assert.equal(inspectValue(new Array(100_000), false).problem, undefined);
+    holey[100_000] = Symbol('after the holes');
+    assert.deepEqual(inspectValue({ holey }, false).problem, {
+      path: 'input.holey[100000]',
+      kind: 'symbol',
+    });
+  });
+
+  test('a path found through a cycle does not go round it', () => {
+    const node: Record<string, unknown> = { a: 1 };
+    node.self = node;
+    node.list = [node, [node]];
+    node.fn = () => 1;
+    assert.equal(inspectValue(node, false).problem?.path, 'input.fn');
+    const array: unknown[] = [1, 2];
+    array.push(array, { back: array }, () => 1);
+    assert.equal(inspectValue(array, false).problem?.path, 'input[4]');
+  });
+
+  test('a buffer shared by every row of a table is listed for transfer once', () => {
+    const bytes = new Float64Array(8);
+    const raw = new ArrayBuffer(8);
+    const rows = Array.from({ length: 50_000 }, (_, i) => ({ i, bytes, raw }));
+    assert.deepEqual(inspectValue(rows, true).transferList, [bytes.buffer, raw]);
+  });
+
+  test('with an enumerable property on Object.prototype, only own keys are read', (t) => {
+    Object.defineProperty(Object.prototype, 'polluted', {
+      get() {
+        throw new Error('inherited getter');
+      },
+      enumerable: true,
+      configurable: true,
+    });
+    t.after(() => {
+      delete (Object.prototype as { polluted?: unknown }).polluted;
+    });
+    assert.equal(inspectValue({ rows: table(10) }, false).problem, undefined);
+    assert.equal(inspectValue({ a: { f: () => 1 } }, false).problem?.path, 'input.a.f');
+  });
+
+  test('shapes a naive walk would take hours over end quickly, with exact paths (child process)', {
+    timeout: 60_000,
+  }, async () => {
+    const child = await isolated(new URL('./fixtures/inspect-shapes.ts', import.meta.url));
+    assert.equal(child.status, 0, `the child exits cleanly (stderr: ${child.stderr})`);
+    assert.deepEqual(child.result, {
+      sparseClean: null,
+      sparseFunction: { path: 'input[4000000000]', kind: 'function' },
+      sparseGetter: { path: 'input[3000000000]', kind: 'getter that throws' },
+      dagClean: null,
+      dagFunction: { path: `input${'.l'.repeat(64)}.bottom`, kind: 'function' },
+      cycleClean: null,
+      cycleFunction: { path: 'input[1000001]', kind: 'function' },
+    });
+  });
 });
 
 // Through the pool: before inspectValue found these, the send failed inside Piscina, which
