@@ -789,6 +789,15 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     }
     const inWorker = this.#bySlot[slot];
     const record = inWorker?.id === id ? inWorker : this.#progress.get(id);
+    if (tag === ToLoop.letGo) {
+      // A cancelled task of a message has ended: it rejects now, its neighbours run on (its
+      // slot is released when the message is answered).
+      if (record?.reason !== undefined && record.where === 'worker') {
+        record.graceTimer?.cancel();
+        this.#settle(record, false, record.reason);
+      }
+      return;
+    }
     // Nothing reaches the caller once its task is cancelled or settled.
     if (record === undefined || record.caller.settled || record.reason !== undefined) return;
     if (tag === ToLoop.progress) {
