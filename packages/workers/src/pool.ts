@@ -13,6 +13,7 @@ import { Piscina } from 'piscina';
 import { AdmissionQueue } from './admission.js';
 import { Balancer, type Dispatch } from './balancer.js';
 import { clock } from './clock.js';
+import { isDetached } from './clone-rules.js';
 import { deserializeError } from './codec.js';
 import {
   CostModel,
@@ -418,7 +419,12 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     return this.#costs.estimate(record.name) * items;
   }
 
-  #dispatch(records: TaskRecord[]): void {
+  #dispatch(group: TaskRecord[]): void {
+    let records = group;
+    if (group.some((record) => record.transferList.length > 0)) {
+      records = group.filter((record) => this.#stillTransferable(record));
+      if (records.length === 0) return;
+    }
     const now = clock().now();
     const name = records[0]!.name;
     const many = records.length > 1;
@@ -458,6 +464,23 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
         (failure) => this.#onDispatchFailure(dispatch, failure),
       );
     });
+  }
+
+  /**
+   * False (and the task fails) when a buffer it transfers was detached since `run()` (moved by
+   * an earlier task, or by the caller): postMessage would send it as an empty buffer.
+   */
+  #stillTransferable(record: TaskRecord): boolean {
+    const detached = record.transferList.some(isDetached);
+    if (detached) {
+      record.where = 'done';
+      this.#settle(
+        record,
+        false,
+        new UncloneableInputError(record.name, 'input', 'detached ArrayBuffer'),
+      );
+    }
+    return !detached;
   }
 
   /** The worker answered for every task of `dispatch`. */
@@ -766,6 +789,15 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     }
     const inWorker = this.#bySlot[slot];
     const record = inWorker?.id === id ? inWorker : this.#progress.get(id);
+    if (tag === ToLoop.letGo) {
+      // A cancelled task of a message has ended: it rejects now, its neighbours run on (its
+      // slot is released when the message is answered).
+      if (record?.reason !== undefined && record.where === 'worker') {
+        record.graceTimer?.cancel();
+        this.#settle(record, false, record.reason);
+      }
+      return;
+    }
     // Nothing reaches the caller once its task is cancelled or settled.
     if (record === undefined || record.caller.settled || record.reason !== undefined) return;
     if (tag === ToLoop.progress) {

@@ -340,12 +340,14 @@ function runItem(
         Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
         running[slot] = undefined;
         untraced.delete(context);
+        if (sink !== undefined) letGoIfCancelled(slot, id);
         return result;
       },
       (error: unknown) => {
         Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
         running[slot] = undefined;
         untraced.delete(context);
+        if (sink !== undefined) letGoIfCancelled(slot, id);
         throw error === context.crashReason ? error : failure(error);
       },
     );
@@ -353,7 +355,21 @@ function runItem(
     Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
     throw failure(error);
   } finally {
-    if (!async) running[slot] = undefined;
+    if (!async) {
+      running[slot] = undefined;
+      if (sink !== undefined) letGoIfCancelled(slot, id);
+    }
+  }
+}
+
+/**
+ * A task of a message of several ended after the loop cancelled it: the loop rejects it now
+ * instead of when the whole message is answered (see `ToLoop.letGo`).
+ */
+function letGoIfCancelled(slot: number, id: number): void {
+  const state = Atomics.load(states, slot * SLOT_WIDTH);
+  if (state === SlotState.cancelled || state === SlotState.timedOut) {
+    control.postMessage([ToLoop.letGo, slot, id]);
   }
 }
 
