@@ -42,6 +42,16 @@ const SMOOTHING_UP = 0.1;
 
 export class CostModel {
   readonly #ms = new Map<string, number>();
+  readonly #async = new Set<string>();
+
+  /** A task of `name` returned a promise: its tasks travel one per message from now on. */
+  markAsync(name: string): void {
+    this.#async.add(name);
+  }
+
+  isAsync(name: string): boolean {
+    return this.#async.has(name);
+  }
 
   /** Estimated ms one task (one item of a batch) of `name` takes. */
   estimate(name: string): number {

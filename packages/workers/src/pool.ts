@@ -347,7 +347,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     const room = this.#roomOf(lightest.tasks, lightest.ms, cost);
     // Spread a burst over the workers rather than fill the first.
     let size = Math.ceil(this.#admission.size / this.options.threads);
-    if (this.options.concurrentTasksPerWorker === 'auto') {
+    if (this.#costs.isAsync(name)) size = 1;
+    else if (this.options.concurrentTasksPerWorker === 'auto') {
       size = Math.min(size, MAX_GROUP, Math.max(1, Math.floor(GROUP_MS / cost)));
     }
     // A busy worker gets full messages only: topping it up with each task that finishes
@@ -553,8 +554,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
 
   /** Feeds the time the task took in its worker into the cost estimate. */
   #observeCost(record: TaskRecord, slot: number): void {
-    const items = record.mode & Mode.batch ? (record.input as unknown[]).length : 1;
+    const batch = record.mode & Mode.batch;
+    const items = batch ? (record.input as unknown[]).length : 1;
     this.#costs.observe(record.name, this.#slots.costMs(slot), items);
+    if (!batch && this.#slots.mode(slot) & Mode.async) this.#costs.markAsync(record.name);
   }
 
   /**

@@ -36,6 +36,12 @@ export const Mode = {
   batch: 1,
   /** The loop armed a `timeout`: the worker reports the moment the task starts. */
   reportStart: 2,
+  /**
+   * Set by the worker in the slot: the task returned a promise. Such a task travels alone from
+   * then on: a message is answered once all its tasks have settled, so a slow async task would
+   * hold back its neighbours' results.
+   */
+  async: 4,
 } as const;
 
 /**

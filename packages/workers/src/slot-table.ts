@@ -116,6 +116,11 @@ export class SlotTable {
     return Atomics.load(this.#cells, slot * SLOT_WIDTH + Field.item);
   }
 
+  /** The task's mode bits, as the worker left them (`Mode.async` once it returned a promise). */
+  mode(slot: number): number {
+    return Atomics.load(this.#cells, slot * SLOT_WIDTH + Field.mode);
+  }
+
   /** How many progress messages the task in `slot` has posted. */
   progressSent(slot: number): number {
     return Atomics.load(this.#cells, slot * SLOT_WIDTH + Field.progress);

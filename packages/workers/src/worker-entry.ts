@@ -330,6 +330,7 @@ function runItem(
       return work;
     }
     async = true;
+    states[index + Field.mode] = mode | Mode.async; // read by the loop once answered
     if (lastSync === context) {
       lastSync = undefined;
       untraced.add(context);
