@@ -153,16 +153,26 @@ export class Balancer {
     return room;
   }
 
-  /** Workers that hold nothing, and the dispatches of the others (oldest first). */
-  idleAndBusy(): { idle: number; busy: Dispatch[] } {
-    let idle = 0;
-    const busy: Dispatch[] = [];
+  /**
+   * The messages held by busy workers (oldest first) when some worker holds nothing, else
+   * undefined. Called after every answer: the common case (no worker idle, or none busy)
+   * allocates nothing.
+   */
+  busyBesideIdle(): Dispatch[] | undefined {
+    let idle = false;
+    let busy = false;
     for (const [id, load] of this.#loads) {
       if (this.#retiring.has(id)) continue;
-      if (load.tasks === 0) idle++;
-      else for (const dispatch of load.dispatches) busy.push(dispatch);
+      if (load.tasks === 0) idle = true;
+      else busy = true;
     }
-    return { idle, busy };
+    if (!idle || !busy) return undefined;
+    const held: Dispatch[] = [];
+    for (const [id, load] of this.#loads) {
+      if (this.#retiring.has(id)) continue;
+      for (const dispatch of load.dispatches) held.push(dispatch);
+    }
+    return held;
   }
 
   /** Piscina has a new worker ready (its `workerCreate` event): it may take work. */

@@ -570,8 +570,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
    */
   #maybeSteal(): void {
     if (this.#admission.queued > 0 || this.#destroyed || this.#broken !== undefined) return;
-    const { idle, busy } = this.#balancer.idleAndBusy();
-    if (idle === 0 || busy.length === 0) return;
+    const busy = this.#balancer.busyBesideIdle();
+    if (busy === undefined) return;
     const now = clock().now();
     let young = false;
     const taken: TaskRecord[] = [];

@@ -70,7 +70,7 @@ test('the balancer: tasks taken back from a message are counted out of its worke
   assert.deepEqual(held(), { tasks: 2, ms: 2 });
   balancer.answered(dispatch);
   assert.deepEqual(held(), { tasks: 0, ms: 0 });
-  assert.deepEqual(balancer.idleAndBusy(), { idle: 1, busy: [] });
+  assert.equal(balancer.busyBesideIdle(), undefined, 'one worker, idle: nothing to take back');
 });
 
 test('a lone run() in an idle pool is sent at once, alone', async (t) => {
