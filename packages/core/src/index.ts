@@ -17,7 +17,10 @@ export type {
   TaskContext,
   TaskInput,
   TaskModule,
+  TaskOutcome,
   TaskResult,
+  TaskSettledEvent,
+  TaskSettledListener,
   TasksOf,
   WorkerPoolOptions,
 } from '@tandem/workers';

@@ -144,6 +144,27 @@ export class Balancer {
     return best;
   }
 
+  /** Workers that may take work (ready, not being retired). */
+  get workers(): number {
+    let count = 0;
+    for (const id of this.#loads.keys()) if (!this.#retiring.has(id)) count++;
+    return count;
+  }
+
+  /** Estimated ms of work held by the workers that may take work. */
+  heldMs(): number {
+    let ms = 0;
+    for (const [id, load] of this.#loads) if (!this.#retiring.has(id)) ms += load.ms;
+    return ms;
+  }
+
+  /** Workers holding at least one task. */
+  busyWorkers(): number {
+    let busy = 0;
+    for (const load of this.#loads.values()) if (load.tasks > 0) busy++;
+    return busy;
+  }
+
   /** The sum of `roomOf(tasks, ms)` over the workers that may take work. */
   room(roomOf: (tasks: number, ms: number) => number): number {
     let room = 0;

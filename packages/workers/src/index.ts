@@ -51,3 +51,4 @@ export type { CallOptions, MethodName, ServiceApi, ServiceStartOptions } from '.
 export { Service } from './service.js';
 export type { StrayErrorEvent } from './stray-errors.js';
 export { STRAY_ERROR_CHANNEL } from './stray-errors.js';
+export type { TaskOutcome, TaskSettledEvent, TaskSettledListener } from './task-events.js';

@@ -36,6 +36,8 @@ export interface PoolStats {
   inWorkers: number;
   /** Of those, the ones a worker has started. */
   running: number;
+  /** Workers holding at least one task (running it, or about to). */
+  workersBusy: number;
   completed: number;
   failed: number;
   cancelled: number;

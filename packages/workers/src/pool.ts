@@ -63,6 +63,12 @@ import {
 } from './protocol.js';
 import { SlotTable } from './slot-table.js';
 import { strayErrorChannel } from './stray-errors.js';
+import {
+  notifyListeners,
+  outcomeOf,
+  type TaskSettledEvent,
+  type TaskSettledListener,
+} from './task-events.js';
 import { newTaskRecord, type TaskRecord } from './task-record.js';
 import { startTimer, type Timer } from './timer.js';
 import { inspectValue } from './transfer.js';
@@ -143,6 +149,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     this.#cancel(record, reason, SlotState.cancelled),
   );
   readonly #stats = new StatsRecorder();
+  /** `onSettled` listeners (a new array on each change: a notification in flight keeps its own). */
+  #listeners: readonly TaskSettledListener[] = [];
   #known = new Set<string>();
   #nextId = 1;
   #inWorkers = 0;
@@ -742,6 +750,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
           this.#settle(record, false, reason);
           return;
         }
+        record.cancelledAt = clock().now();
         this.#controls.abort(this.#slots.owner(record.slot), record.slot, record.id);
         record.graceTimer = startTimer(this.options.grace, () => this.#terminateOwner(record));
     }
@@ -759,10 +768,58 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     record.unlisten = undefined;
     if (!record.caller.settled) {
       record.caller.settled = true;
+      if (this.#listeners.length > 0) this.#notifySettled(record, ok, value);
       if (ok) record.caller.resolve(value);
       else record.caller.reject(value);
     }
     this.#maybeIdle(record);
+  }
+
+  #notifySettled(record: TaskRecord, ok: boolean, value: unknown): void {
+    const now = clock().now();
+    const { submittedAt, dispatchedAt, cancelledAt } = record;
+    const event: TaskSettledEvent = {
+      task: record.name,
+      outcome: outcomeOf(ok, value, record.reason),
+      waitMs: (dispatchedAt > 0 ? dispatchedAt : now) - submittedAt,
+      runMs: dispatchedAt > 0 ? now - dispatchedAt : 0,
+      orphanMs: cancelledAt > 0 ? now - cancelledAt : 0,
+    };
+    notifyListeners(this.#listeners, event);
+  }
+
+  /**
+   * Calls `listener` once for each task as it settles, with its name, outcome and timings
+   * (see {@link TaskSettledEvent}), synchronously and before the caller's promise settles.
+   * Returns the function that removes it. With no listener the pool builds nothing per task.
+   *
+   * @throws InvalidArgumentError (`ERR_TANDEM_INVALID_ARGUMENT`) if `listener` is not a function.
+   */
+  onSettled(listener: TaskSettledListener): () => void {
+    checkFunction('listener', listener);
+    this.#listeners = [...this.#listeners, listener];
+    let removed = false;
+    return () => {
+      if (removed) return;
+      removed = true;
+      const at = this.#listeners.indexOf(listener);
+      this.#listeners = this.#listeners.filter((_, i) => i !== at);
+    };
+  }
+
+  /**
+   * Ms a task of `name` submitted now would likely wait before a worker starts it: the work
+   * the workers hold plus the queue (each queued task costed as one of `name`), shared over the
+   * threads. Costs are the measured moving averages per task name (1 ms for a name not seen
+   * yet). 0 when a worker is idle and nothing is queued. An estimate for admission control and
+   * `Retry-After`, not a promise.
+   */
+  estimateWait(name: string): number {
+    const threads = this.#balancer.workers;
+    if (threads === 0) return Number.POSITIVE_INFINITY;
+    const held = this.#balancer.heldMs();
+    const queued = this.#admission.size * this.#costs.estimate(name);
+    return (held + queued) / threads;
   }
 
   // A task counts as settled for close() only once no worker holds it any more.
@@ -890,6 +947,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       queued: this.#admission.size,
       inWorkers: this.#inWorkers,
       running: this.#slots.countRunning(),
+      workersBusy: this.#balancer.busyWorkers(),
       completed: s.completed,
       failed: s.failed,
       cancelled: s.cancelled,

@@ -38,6 +38,8 @@ export interface TaskRecord {
   solo: boolean;
   submittedAt: number;
   dispatchedAt: number;
+  /** When it was cancelled while running (its worker goes on until it lets go); 0 otherwise. */
+  cancelledAt: number;
   redispatches: number;
   /** Counts from submit; armed when a deadline was given. */
   deadlineTimer: Timer | undefined;
@@ -79,6 +81,7 @@ export function newTaskRecord(
     solo: false,
     submittedAt,
     dispatchedAt: 0,
+    cancelledAt: 0,
     redispatches: 0,
     deadlineTimer: undefined,
     timeoutTimer: undefined,
