@@ -233,8 +233,8 @@ test('a collector left open keeps no process alive, and its metrics read as JSON
   );
   assert.equal(child.signal, null, `the child hung:\n${child.stderr}`);
   assert.equal(child.status, 0, child.stderr);
-  // 5 tasks × (16 buckets + +Inf + _sum + _count).
-  assert.equal(child.stdout.trim(), String(5 * 19));
+  // 6 tasks × (16 buckets + +Inf + _sum + _count).
+  assert.equal(child.stdout.trim(), String(6 * 19));
 });
 
 test('every ERR_TANDEM_ code of the package is documented in docs/errors.md', () => {

@@ -7,7 +7,7 @@ import { checkHistograms, type Family, parseExposition, sampleValue } from './ex
 import type tasks from './fixtures/tasks.ts';
 
 const fixture = new URL('./fixtures/tasks.ts', import.meta.url);
-const TASKS = ['echo', 'fail', 'exit', 'waitForAbort', 'ignoreAbort'];
+const TASKS = ['echo', 'say "hi"\\\n', 'fail', 'exit', 'waitForAbort', 'ignoreAbort'];
 const OUTCOMES = ['ok', 'error', 'cancelled', 'timeout', 'crashed'];
 
 async function scrape(registry: Registry): Promise<Map<string, Family>> {
@@ -24,6 +24,8 @@ test('tasks of every outcome are counted by task and outcome, timed in histogram
   // ok ×3, error ×2, crashed ×1, timeout ×1, cancelled ×1; a run refused before it is queued
   // (its signal had already aborted) is no task and is not counted.
   for (const n of [1, 2, 3]) assert.equal(await engine.run('echo', n), n);
+  // A task name with a quote, a backslash and a newline: escaped in the label, read back whole.
+  assert.equal(await engine.run('say "hi"\\\n', 7), 7);
   for (const m of ['a', 'b']) await assert.rejects(engine.run('fail', m), { message: m });
   await assert.rejects(engine.run('exit', 1), { code: 'ERR_TANDEM_WORKER_CRASHED' });
   await assert.rejects(engine.run('waitForAbort', null, { timeout: 5 }), {
@@ -58,6 +60,7 @@ test('tasks of every outcome are counted by task and outcome, timed in histogram
   assert.equal(families.get('tandem_tasks_total')?.samples.length, TASKS.length * OUTCOMES.length);
   const expected: Record<string, Record<string, number>> = {
     echo: { ok: 3 },
+    [TASKS[1] as string]: { ok: 1 },
     fail: { error: 2 },
     exit: { crashed: 1 },
     waitForAbort: { timeout: 1 },
@@ -85,8 +88,8 @@ test('tasks of every outcome are counted by task and outcome, timed in histogram
         task,
       },
     );
-  assert.deepEqual(TASKS.map(duration), [3, 2, 1, 1, 1]);
-  assert.deepEqual(TASKS.map(wait), [3, 2, 1, 1, 1]);
+  assert.deepEqual(TASKS.map(duration), [3, 1, 2, 1, 1, 1]);
+  assert.deepEqual(TASKS.map(wait), [3, 1, 2, 1, 1, 1]);
   assert.ok(
     sampleValue(families, 'tandem_task_duration_seconds', 'tandem_task_duration_seconds_sum', {
       task: 'echo',
