@@ -447,6 +447,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       record.slot = slot;
       record.where = 'worker';
       record.dispatchedAt = now;
+      record.releasedAt = 0;
       this.#stats.recordWait(now - record.submittedAt);
       this.#bySlot[slot] = record;
       slots[i] = slot;
@@ -552,6 +553,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     this.#slots.release(slot);
     if (record.slot !== slot) return false;
     this.#stats.recordRun(now - record.dispatchedAt);
+    record.releasedAt = now;
     this.#bySlot[slot] = undefined;
     this.#inWorkers--;
     record.slot = -1;
@@ -776,8 +778,9 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   }
 
   #notifySettled(record: TaskRecord, ok: boolean, value: unknown): void {
-    const now = clock().now();
-    const { submittedAt, dispatchedAt, cancelledAt } = record;
+    const { submittedAt, dispatchedAt, releasedAt, cancelledAt } = record;
+    // Most tasks settle as their worker lets go of them: that moment is the end.
+    const now = releasedAt > 0 ? releasedAt : clock().now();
     const event: TaskSettledEvent = {
       task: record.name,
       outcome: outcomeOf(ok, value, record.reason),
