@@ -15,7 +15,7 @@ import {
   piscinaBackend,
   tandemBackend,
 } from './cpu-backend.ts';
-import { handleError } from './http-errors.ts';
+import { handleError, NotFoundError } from './http-errors.ts';
 import { healthRoute } from './routes-health.ts';
 import { renderRoute } from './routes-render.ts';
 import { userRoutes } from './routes-users.ts';
@@ -86,10 +86,14 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 16 * 1024,
-    // No coercion: `{ "markdown": 42 }` is a 400, not the string "42".
-    ajv: { customOptions: { coerceTypes: false } },
+    // No coercion: `{ "markdown": 42 }` is a 400, not the string "42"; unknown properties
+    // are refused rather than silently dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
   app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request) => {
+    throw new NotFoundError(`Route ${request.method} ${request.url}`);
+  });
   const store = new UserStore(options.store);
   const lookups = limiter({ concurrency: options.lookups ?? 16 });
   userRoutes(app, { engine, store, lookups, cpu, jobs, deadline });

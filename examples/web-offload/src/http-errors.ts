@@ -98,14 +98,12 @@ export function handleError(
   if (status >= 500 && status !== 503 && status !== 504) {
     request.log.error({ err: error }, 'request failed');
     status = 500;
-    return reply
-      .code(status)
-      .send({
-        statusCode: status,
-        code,
-        error: 'Internal Server Error',
-        message: 'Internal error',
-      });
+    return reply.code(status).send({
+      statusCode: status,
+      code,
+      error: 'Internal Server Error',
+      message: 'Internal error',
+    });
   }
   return reply
     .code(status)

@@ -1,5 +1,6 @@
 /**
- * The CPU route, `POST /render` `{ markdown }` → `{ html, words, digest }`, and its admission
+ * The CPU route, `POST /render` `{ markdown }` → `{ html, words, digest }` (and
+ * `GET /render?markdown=…` for short documents), and its admission
  * control. `@fastify/under-pressure` watches the event loop, which stays idle when the CPU
  * work is in threads, so it never trips; this sheds from the pool's own state instead, in
  * `onRequest` — before the body is read, so a shed request costs no parsing.
@@ -41,5 +42,14 @@ export function renderRoute(app: FastifyInstance, options: RenderRouteOptions): 
     // the wait from the pool's state at arrival, and parsing a body is not the pool's time.
     (request, reply) =>
       cpu.render(request.body, { signal: requestSignal(request, reply), deadline }),
+  );
+  app.get<{ Querystring: RenderInput }>(
+    '/render',
+    { schema: schemas.renderQuery, onRequest: admission(cpu, deadline) },
+    (request, reply) =>
+      cpu.render(
+        { markdown: request.query.markdown },
+        { signal: requestSignal(request, reply), deadline },
+      ),
   );
 }

@@ -75,6 +75,17 @@ export const render = {
   },
 } as const;
 
+/** `GET /render?markdown=…`: the query string is bounded by Node's header limit (16 KiB). */
+export const renderQuery = {
+  querystring: {
+    type: 'object',
+    properties: { markdown: { type: 'string' } },
+    required: ['markdown'],
+    additionalProperties: false,
+  },
+  response: render.response,
+} as const;
+
 export const welcome = {
   params: { type: 'object', properties: { id: idParam }, required: ['id'] },
   response: {
