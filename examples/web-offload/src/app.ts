@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { defaultThreads, Engine, limiter } from '@tandem/core';
+import { defaultThreads, Engine, type Limiter, limiter } from '@tandem/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { BackgroundJobs } from './background.ts';
 import {
@@ -53,6 +53,8 @@ export interface Service {
   readonly engine: Engine<typeof tasks>;
   readonly cpu: CpuBackend;
   readonly jobs: BackgroundJobs;
+  /** Caps the store lookups in flight across requests. */
+  readonly lookups: Limiter;
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   /**
@@ -122,6 +124,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     engine,
     cpu,
     jobs,
+    lookups,
     url: `http://127.0.0.1:${port}`,
     close(grace = 10_000) {
       closing ??= (async () => {

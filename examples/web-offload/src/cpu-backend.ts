@@ -50,7 +50,9 @@ export function tandemBackend(engine: Engine<typeof tasks>): CpuBackend {
       if (pool.stats().queued >= pool.options.maxQueue) {
         return { retryAfter: retryAfterSeconds(wait), why: 'the queue is full' };
       }
-      if (wait > deadline) {
+      // Infinity: no worker is alive this instant (one is being replaced after a crash or a
+      // grace kill). That says nothing about the wait once it is back: admit.
+      if (Number.isFinite(wait) && wait > deadline) {
         return {
           retryAfter: retryAfterSeconds(wait),
           why: `the estimated wait, ${Math.ceil(wait)} ms, exceeds the deadline of ${deadline} ms`,

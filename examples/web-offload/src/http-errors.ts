@@ -12,6 +12,7 @@
  * | 503 | `ERR_TANDEM_QUEUE_FULL` (+ `Retry-After`) | the queue filled between admission and submit |
  * | 503 | `ERR_TANDEM_POOL_CLOSED`, `ERR_TANDEM_POOL_DESTROYED`, `ERR_TANDEM_CANCELLED` | the service is shutting down |
  * | 504 | `ERR_TANDEM_TASK_TIMEOUT` | the route's deadline passed while its task waited or ran (the task is cancelled) |
+ * | 504 | `ERR_TANDEM_TIMEOUT` | a batch's deadline passed (its lookups are cancelled) |
  *
  * @module
  */
@@ -55,6 +56,7 @@ export function retryAfterSeconds(waitMs: number): number {
 
 const STATUS_BY_CODE: Record<string, number> = {
   ERR_TANDEM_TASK_TIMEOUT: 504,
+  ERR_TANDEM_TIMEOUT: 504,
   ERR_TANDEM_QUEUE_FULL: 503,
   ERR_TANDEM_POOL_CLOSED: 503,
   ERR_TANDEM_POOL_DESTROYED: 503,
