@@ -61,7 +61,7 @@ export interface Service {
    * Stops accepting connections, lets in-flight requests and background jobs finish, closes
    * fastify, the CPU backend and the engine. Whatever is still running after `grace` ms is
    * cut off: connections closed (their requests' tasks cancelled), jobs aborted, the pool's
-   * tasks destroyed. Idempotent.
+   * tasks destroyed. `grace` defaults to 10 000 ms; `Infinity` waits for ever. Idempotent.
    */
   close(grace?: number): Promise<void>;
 }
@@ -131,7 +131,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         until = performance.now() + grace;
         // Requests still in flight when the grace runs out lose their connection: their
         // signals abort, which cancels their tasks.
-        const cutOff = setTimeout(() => app.server.closeAllConnections(), grace);
+        const cutOff =
+          grace < 2 ** 31 ? setTimeout(() => app.server.closeAllConnections(), grace) : undefined;
         try {
           await app.close();
         } finally {

@@ -12,6 +12,8 @@ export type JobState =
   | { readonly id: string; readonly state: 'done'; readonly result: Record<string, unknown> }
   | { readonly id: string; readonly state: 'failed'; readonly code: string };
 
+const MAX_TIMER = 2 ** 31 - 1;
+
 /** Finished jobs kept for `GET /jobs/:id` (the oldest are forgotten first). */
 const KEPT = 1_000;
 
@@ -59,9 +61,16 @@ export class BackgroundJobs {
     return id;
   }
 
-  /** Waits for every job; those still running after `grace` ms are aborted, then awaited. */
+  /**
+   * Waits for every job; those still running after `grace` ms (`Infinity`: never) are
+   * aborted, then awaited.
+   */
   async drain(grace: number): Promise<void> {
-    const timer = setTimeout(() => this.#stop.abort(new Error('shutdown grace ran out')), grace);
+    // setTimeout would turn Infinity (or anything past 2³¹ − 1 ms) into 1 ms.
+    const timer =
+      grace <= MAX_TIMER
+        ? setTimeout(() => this.#stop.abort(new Error('shutdown grace ran out')), grace)
+        : undefined;
     try {
       while (this.#running.size > 0) await Promise.all(this.#running);
     } finally {
