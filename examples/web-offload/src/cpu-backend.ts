@@ -9,7 +9,7 @@
  * @module
  */
 import { fileURLToPath } from 'node:url';
-import { type Engine, TaskTimeoutError } from '@tandem/core';
+import { type Engine, QueueFullError, TaskTimeoutError } from '@tandem/core';
 import { Piscina } from 'piscina';
 import { retryAfterSeconds } from './http-errors.ts';
 import { type Rendered, type RenderInput, renderMarkdown } from './render.ts';
@@ -89,7 +89,11 @@ export function piscinaBackend(threads: number): CpuBackend {
         return await pool.run(input, { signal: controller.signal });
       } catch (error) {
         if (expired) throw new TaskTimeoutError('render', deadline, 'deadline');
-        throw signal.aborted ? signal.reason : error;
+        if (signal.aborted) throw signal.reason;
+        // Piscina's full queue is a plain Error: answer it as the engine's would be (503).
+        if ((error as Error).message === 'Task queue is at limit')
+          throw new QueueFullError(maxQueue);
+        throw error;
       } finally {
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
