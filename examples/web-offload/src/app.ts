@@ -102,6 +102,17 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   renderRoute(app, { cpu, deadline, bodyLimit: options.renderBodyLimit ?? 1024 * 1024 });
   healthRoute(app, { engine, cpu, jobs, deadline });
 
+  // Once the close has begun, every answer ends its connection: a keep-alive connection that
+  // served a request in flight would otherwise keep the server open until the client closes
+  // it or the keep-alive timeout (72 s) passes.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
+
   let closing: Promise<void> | undefined;
   let until = Number.POSITIVE_INFINITY;
   const left = () => Math.max(0, until - performance.now());

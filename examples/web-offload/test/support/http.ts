@@ -17,9 +17,17 @@ export interface TestService extends Service {
   nextSettled(): Promise<TaskSettledEvent>;
 }
 
-/** The service on 127.0.0.1 with the fixture task module and one thread; closed after the test. */
+/**
+ * The service on 127.0.0.1 with the fixture task module, one thread and a deadline of a
+ * minute (a held render must outlive a slow machine's file events); closed after the test.
+ */
 export async function serve(t: TestContext, options: ServiceOptions = {}): Promise<TestService> {
-  const service = await startService({ tasks: fixtureTasks, threads: 1, ...options });
+  const service = await startService({
+    tasks: fixtureTasks,
+    threads: 1,
+    deadline: 60_000,
+    ...options,
+  });
   t.after(() => service.close(0));
   const settled: TaskSettledEvent[] = [];
   let waiters: ((event: TaskSettledEvent) => void)[] = [];
