@@ -12,6 +12,7 @@ import { largeInput } from './large-input.ts';
 import { logAnalytics } from './log-analytics.ts';
 import { loopResponsiveness } from './loop-responsiveness.ts';
 import { memory } from './memory.ts';
+import { metricsOverhead } from './metrics-overhead.ts';
 import { mixedPipeline } from './mixed-pipeline.ts';
 import { ndjsonSink } from './ndjson-sink.ts';
 import { overhead } from './overhead.ts';
@@ -24,6 +25,7 @@ import { transfer } from './transfer.ts';
 export const allScenarios: readonly Scenario[] = [
   overhead,
   runThroughput,
+  metricsOverhead,
   ...dispatchScenarios,
   tinyThroughput,
   cpuThroughput,

@@ -811,12 +811,21 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
    * Ms a task of `name` submitted now would likely wait before a worker starts it: the work
    * the workers hold plus the queue (each queued task costed as one of `name`), shared over the
    * threads. Costs are the measured moving averages per task name (1 ms for a name not seen
-   * yet). 0 when a worker is idle and nothing is queued. An estimate for admission control and
+   * yet). 0 when a worker is idle and nothing is queued; `Infinity` once the pool is closing,
+   * destroyed or broken, or while no worker is alive. An estimate for admission control and
    * `Retry-After`, not a promise.
+   *
+   * @throws InvalidArgumentError (`ERR_TANDEM_INVALID_ARGUMENT`) if `name` is not a string,
+   * UnknownTaskError (`ERR_TANDEM_UNKNOWN_TASK`) if the module has no task `name`.
    */
   estimateWait(name: string): number {
+    if (typeof name !== 'string') {
+      throw new InvalidArgumentError(`Expected the task name to be a string, got ${typeof name}`);
+    }
+    if (!this.#known.has(name)) throw new UnknownTaskError(name, this.taskNames);
     const threads = this.#balancer.workers;
-    if (threads === 0) return Number.POSITIVE_INFINITY;
+    const down = this.#closing !== undefined || this.#destroyed || this.#broken !== undefined;
+    if (down || threads === 0) return Number.POSITIVE_INFINITY;
     const held = this.#balancer.heldMs();
     const queued = this.#admission.size * this.#costs.estimate(name);
     return (held + queued) / threads;
