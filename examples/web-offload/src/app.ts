@@ -17,6 +17,7 @@ import {
 } from './cpu-backend.ts';
 import { handleError, NotFoundError } from './http-errors.ts';
 import { healthRoute } from './routes-health.ts';
+import { metricsRoute } from './routes-metrics.ts';
 import { renderRoute } from './routes-render.ts';
 import { userRoutes } from './routes-users.ts';
 import type tasks from './tasks.ts';
@@ -101,6 +102,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   userRoutes(app, { engine, store, lookups, cpu, jobs, deadline });
   renderRoute(app, { cpu, deadline, bodyLimit: options.renderBodyLimit ?? 1024 * 1024 });
   healthRoute(app, { engine, cpu, jobs, deadline });
+  metricsRoute(app, engine);
 
   // Once the close has begun, every answer ends its connection: a keep-alive connection that
   // served a request in flight would otherwise keep the server open until the client closes
