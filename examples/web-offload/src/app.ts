@@ -104,12 +104,15 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   healthRoute(app, { engine, cpu, jobs, deadline });
   metricsRoute(app, engine);
 
-  // Once the close has begun, every answer ends its connection: a keep-alive connection that
-  // served a request in flight would otherwise keep the server open until the client closes
-  // it or the keep-alive timeout (72 s) passes.
+  // Once the close has begun, every answer ends its connection, and connections left idle
+  // are closed: a keep-alive connection would otherwise keep the server open until the client
+  // closes it or the keep-alive timeout (72 s) passes. The sweep catches a connection whose
+  // answer went out just before the close began (not idle yet when the server looked).
   let draining = false;
+  let sweep: NodeJS.Timeout | undefined;
   app.addHook('preClose', async () => {
     draining = true;
+    sweep = setInterval(() => app.server.closeIdleConnections(), 100).unref();
   });
   app.addHook('onSend', async (_request, reply) => {
     if (draining) reply.header('connection', 'close');
@@ -121,6 +124,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   // fastify runs its own onClose (stop accepting, wait for the requests in flight) before
   // the hooks added here: by then no request needs the engine any more.
   app.addHook('onClose', async () => {
+    clearInterval(sweep);
     await jobs.drain(left());
     await cpu.close();
     await engine.close({ timeout: left() });

@@ -3,7 +3,8 @@
  * which held renders announce themselves and wait for `open`. Waits on fs.watch events, not
  * sleeps.
  */
-import { mkdtemp, readdir, rm, watch, writeFile } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -28,13 +29,22 @@ export async function fileGate(t: TestContext): Promise<FileGate> {
     hold: `hold:${dir}`,
     deaf: `deaf:${dir}`,
     async started(wanted) {
-      // Listen first, then look: a start between the two is seen either way.
-      const stop = new AbortController();
-      const events = watch(dir, { signal: stop.signal })[Symbol.asyncIterator]();
+      // fs.watch starts watching at once (fs/promises' watch only at the first next(): a file
+      // written in between would be missed). A change seen during a look means look again.
+      let changed = false;
+      let wake: (() => void) | undefined;
+      const watcher = watch(dir, () => {
+        changed = true;
+        wake?.();
+      });
       try {
-        while ((await count()) < wanted) await events.next();
+        for (;;) {
+          changed = false;
+          if ((await count()) >= wanted) return;
+          if (!changed) await new Promise<void>((resolve) => (wake = resolve));
+        }
       } finally {
-        stop.abort();
+        watcher.close();
       }
     },
     open: () => writeFile(join(dir, 'open'), ''),

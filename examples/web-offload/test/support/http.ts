@@ -2,6 +2,7 @@
  * A small HTTP client over node:http (so a test sees whether a connection was reused, and can
  * hang up at any instant), and the service started for a test and closed after it.
  */
+import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Agent, type ClientRequest, type IncomingHttpHeaders, request } from 'node:http';
 import type { TestContext } from 'node:test';
@@ -116,4 +117,12 @@ export function keepAlive(t: TestContext): Agent {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   t.after(() => agent.destroy());
   return agent;
+}
+
+/** Resolves once `answer` failed with ECONNRESET (we hung up); an answer fails the test with it. */
+export function hungUpOn(answer: Promise<Answer>): Promise<void> {
+  return answer.then(
+    (got) => assert.fail(`expected no answer (we hung up), got ${got.status} ${got.text}`),
+    (error: { code?: string }) => assert.equal(error.code, 'ECONNRESET'),
+  );
 }
