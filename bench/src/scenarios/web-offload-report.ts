@@ -82,17 +82,26 @@ function saturationRows(measured: Measured): Row[] {
 }
 
 function hangUpRows(measured: Measured): Row[] {
-  return [...measured.hangUp].map(([mode, result]) => ({
-    label: mode,
-    group: 'B: hang-ups mid-render',
-    value: single(result.cpuAfterHangUpsMs / result.hangUps),
-    extra: {
-      'full render CPU': result.fullRenderCpuMs,
-      'orphaned ms/task':
-        result.orphanedMs === undefined ? '–' : result.orphanedMs / result.hangUps,
-      cancelled: result.cancelled === undefined ? '–' : `${result.cancelled}/${result.hangUps}`,
-    },
-  }));
+  return [...measured.hangUp].map(([mode, result]) => {
+    // Tandem's counters see the render only when Tandem runs it.
+    const counted = mode === 'tandem' && result.orphanedMs !== undefined;
+    return {
+      label: mode,
+      group: 'B: hang-ups mid-render',
+      value: single(result.cpuAfterHangUpsMs / result.hangUps),
+      extra: {
+        'full render CPU': result.fullRenderCpuMs,
+        'orphaned ms/task': counted ? result.orphanedMs! / result.hangUps : '–',
+        cancelled: counted ? `${result.cancelled}/${result.hangUps}` : '–',
+      },
+    };
+  });
+}
+
+/** ms of CPU per KiB of markdown: the full render of B, inline (no thread in between) if it ran. */
+function renderCostPerKiB(measured: Measured, documentBytes: number): number | undefined {
+  const full = measured.hangUp.get('inline') ?? [...measured.hangUp.values()][0];
+  return full && full.fullRenderCpuMs / (documentBytes / 1_024);
 }
 
 function overloadRow({ load, rss }: Overload): Row {
@@ -222,6 +231,7 @@ export function rowsAndTargets(
     return render && ok(render) / seconds(render);
   };
   const { saturation, hangUp, overload } = sizes;
+  const perKiB = renderCostPerKiB(measured, hangUp.documentBytes);
   return {
     metric: {
       name: 'light p99 (A) · CPU after a hang-up (B) · slowest answer (C)',
@@ -255,9 +265,9 @@ export function rowsAndTargets(
     ],
     notes: [
       `${threads} thread(s) for every mode; one service process per mode, started by its command line, stopped with SIGTERM (exit codes: ${[...measured.exits].map(([mode, code]) => `${mode} ${code}`).join(', ')}).`,
-      `A: ${saturation.renderConnections} connections post a ${saturation.renderBytes / 1_024} KiB markdown document to /render for ${saturation.seconds + 2 * saturation.leadSeconds} s; inside that window a second autocannon sends GET /users/1 at ${saturation.lightRate} req/s over ${saturation.lightConnections} connections for ${saturation.seconds} s. Light latencies are autocannon's rate-mode histogram (each response also records the requests it would have held up, 1 ms apart); "uncorrected" is each response's time from its send. One run per mode.`,
+      `A: ${saturation.renderConnections} connections post a ${saturation.renderBytes / 1_024} KiB markdown document to /render for ${saturation.seconds + 2 * saturation.leadSeconds} s; inside that window a second autocannon sends GET /users/1 at ${saturation.lightRate} req/s over ${saturation.lightConnections} connections for ${saturation.seconds} s. ${perKiB === undefined ? '' : `One render of it costs about ${((perKiB * saturation.renderBytes) / 1_024).toFixed(1)} ms of CPU (B's full render, scaled by size). `}Light latencies are autocannon's rate-mode histogram (each response also records the requests it would have held up, 1 ms apart); "uncorrected" is each response's time from its send. autocannon's rate mode sends each connection's share of a second back to back from the start of that second, so the light route is sampled in bursts, against a /render load that is steady. One run per mode.`,
       'Each generator is its own process; its CPU use (process.cpuUsage over its run, % of one core) is the "generator CPU %" column (/render + light). "service CPU %" is the service process, every thread, while the light route was measured.',
-      `B: a ${hangUp.documentBytes / 1_024} KiB document, posted and abandoned ${hangUp.hangUpAfterMs} ms after its last byte, ${hangUp.hangUps} time(s) in a row, each once the service is idle; the value is the service's CPU (/proc, 10 ms ticks) from the hang-up until it is idle again, per hang-up; "full render CPU" is the same document answered in full.`,
+      `B: a ${hangUp.documentBytes / 1_024} KiB document, posted and abandoned ${hangUp.hangUpAfterMs} ms after its last byte, ${hangUp.hangUps} time(s) in a row, each once the service is idle; the value is the service's CPU (/proc, 10 ms ticks) from the hang-up until it is idle again, per hang-up; "full render CPU" is the same document answered in full. piscina can stop a running task only by terminating its worker, so its figure includes starting a new one.`,
       `C: ${overload.connections} connections post the phase-A document for ${overload.seconds} s, ignoring Retry-After (each 503 is followed by the next request at once).`,
       ...caveats(measured),
       ...measured.failures.map((failure) => `Failed: ${failure}.`),

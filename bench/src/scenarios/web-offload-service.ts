@@ -149,7 +149,9 @@ export function metricValue(
     const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
     if (!match || match[1] !== name) continue;
     const body = match[2] ?? '';
-    if (Object.entries(labels).every(([key, value]) => body.includes(`${key}="${value}"`))) {
+    const has = ([key, value]: [string, string]) =>
+      body.includes(`{${key}="${value}"`) || body.includes(`,${key}="${value}"`);
+    if (Object.entries(labels).every(has)) {
       sum += Number(match[3]);
     }
   }
