@@ -112,6 +112,7 @@ function measured(cancelled: number, overloadStatus: Record<string, number>): Me
     ]),
     overload: {
       load: load(overloadStatus, { retryAfter: overloadStatus['503'] ?? 0 }),
+      serverCpuPercent: 150,
       rss: { start: 100, middle: 110, end: 111, peak: 115 },
     },
     exits: new Map([['tandem', 143]]),

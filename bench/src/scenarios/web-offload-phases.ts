@@ -119,6 +119,8 @@ export interface OverloadSizes {
 
 export interface Overload {
   load: LoadResult;
+  /** The service's CPU (every thread) during the overload, % of one core. */
+  serverCpuPercent: number | undefined;
   /** The service's RSS, MiB: before the load, half-way through, at its end, and the highest seen. */
   rss: { start: number; middle: number; end: number; peak: number } | undefined;
 }
@@ -153,6 +155,8 @@ export async function overload(
   const start = rssMiB(service.pid);
   const stop = new AbortController();
   await sleep(Math.max(0, startAt - Date.now()));
+  const cpuBefore = cpuMs(service.pid);
+  const started = performance.now();
   const sampling = sampleRss(service.pid, 100, stop.signal);
   const middle = sleep((sizes.seconds * 1_000) / 2).then(() => rssMiB(service.pid));
   let load: LoadResult;
@@ -161,6 +165,11 @@ export async function overload(
   } finally {
     stop.abort();
   }
+  const cpuAfter = cpuMs(service.pid);
+  const serverCpuPercent =
+    cpuBefore === undefined || cpuAfter === undefined
+      ? undefined
+      : ((cpuAfter - cpuBefore) / (performance.now() - started)) * 100;
   const end = rssMiB(service.pid);
   const samples = await sampling;
   const half = await middle;
@@ -168,5 +177,5 @@ export async function overload(
     start === undefined || end === undefined || half === undefined
       ? undefined
       : { start, middle: half, end, peak: Math.max(start, end, ...samples) };
-  return { load, rss };
+  return { load, serverCpuPercent, rss };
 }

@@ -104,7 +104,7 @@ function renderCostPerKiB(measured: Measured, documentBytes: number): number | u
   return full && full.fullRenderCpuMs / (documentBytes / 1_024);
 }
 
-function overloadRow({ load, rss }: Overload): Row {
+function overloadRow({ load, rss, serverCpuPercent }: Overload): Row {
   const shed = load.status['503'] ?? 0;
   return {
     label: 'tandem',
@@ -118,6 +118,7 @@ function overloadRow({ load, rss }: Overload): Row {
         .map(([code, count]) => `${code}: ${count}`)
         .join(', '),
       unanswered: load.errors,
+      'service CPU %': serverCpuPercent ?? '–',
       'RSS start/half/end MiB': rss
         ? `${rss.start.toFixed(0)}/${rss.middle.toFixed(0)}/${rss.end.toFixed(0)}`
         : '–',
