@@ -271,7 +271,7 @@ export function rowsAndTargets(
       `B: a ${hangUp.documentBytes / 1_024} KiB document, posted and abandoned ${hangUp.hangUpAfterMs} ms after its last byte, ${hangUp.hangUps} time(s) in a row, each once the service is idle; the value is the service's CPU (/proc, 10 ms ticks) from the hang-up until it is idle again, per hang-up; "full render CPU" is the same document answered in full. piscina can stop a running task only by terminating its worker, so its figure includes starting a new one.`,
       `C: ${overload.connections} connections post the phase-A document for ${overload.seconds} s, ignoring Retry-After (each 503 is followed by the next request at once).`,
       ...caveats(measured),
-      ...measured.failures.map((failure) => `Failed: ${failure}.`),
+      ...measured.failures.map((failure) => `Not run: ${failure}.`),
     ],
   };
 }

@@ -27,7 +27,7 @@ import {
 } from './web-offload-phases.ts';
 import { ChildProcesses } from './web-offload-processes.ts';
 import { rowsAndTargets } from './web-offload-report.ts';
-import { type CpuMode, startService } from './web-offload-service.ts';
+import { type CpuMode, cpuMs, startService } from './web-offload-service.ts';
 
 export interface Sizes {
   saturation: SaturationSizes;
@@ -65,6 +65,7 @@ export interface Measured {
   overload: Overload | undefined;
   /** Each service's exit code after SIGTERM (143 is a graceful shutdown). */
   exits: Map<CpuMode, number | NodeJS.Signals>;
+  /** What did not run, and why: printed with the notes. */
   failures: string[];
 }
 
@@ -83,8 +84,12 @@ async function measureMode(
     const { render, light } = await generators;
     log(`  ${mode}: A, /render saturated, light route measured`);
     measured.saturation.set(mode, await saturate(service, { render, light }, sizes.saturation));
-    log(`  ${mode}: B, clients hanging up mid-render`);
-    measured.hangUp.set(mode, await hangUps(service, sizes.hangUp));
+    if (cpuMs(service.pid) === undefined) {
+      measured.failures.push(`${mode}: B needs /proc (Linux) to read the service's CPU time`);
+    } else {
+      log(`  ${mode}: B, clients hanging up mid-render`);
+      measured.hangUp.set(mode, await hangUps(service, sizes.hangUp));
+    }
     if (mode === 'tandem') {
       log(`  ${mode}: C, overload`);
       measured.overload = await overload(service, render, sizes.overload);
