@@ -63,7 +63,13 @@ const sizes: Sizes = {
     lightConnections: 10,
     warmUpRenders: 16,
   },
-  hangUp: { hangUps: 2, documentBytes: 512 * 1_024, hangUpAfterMs: 100 },
+  hangUp: {
+    hangUps: 2,
+    documentBytes: 512 * 1_024,
+    hangUpAt: 1 / 3,
+    warmUpRenders: 32,
+    warmUpBytes: 8_192,
+  },
   overload: { seconds: 2, renderBytes: 8_192, connections: 64, boundSeconds: 2 },
 };
 
@@ -103,6 +109,7 @@ function measured(cancelled: number, overloadStatus: Record<string, number>): Me
           hangUps: 2,
           fullRenderCpuMs: 300,
           fullRenderMs: 300,
+          hangUpAfterMs: 100,
           cpuAfterHangUpsMs: 20,
           answeredFirst: 0,
           orphanedMs: 10,

@@ -49,7 +49,13 @@ function sizesFor(quick: boolean, threads: number): Sizes {
       lightConnections: 10,
       warmUpRenders: quick ? 16 : 64,
     },
-    hangUp: { hangUps: quick ? 1 : 4, documentBytes: 512 * 1_024, hangUpAfterMs: 100 },
+    hangUp: {
+      hangUps: quick ? 1 : 4,
+      documentBytes: 512 * 1_024,
+      hangUpAt: 1 / 3,
+      warmUpRenders: 32,
+      warmUpBytes: renderBytes,
+    },
     overload: {
       seconds: quick ? 2 : 10,
       renderBytes,
