@@ -149,3 +149,10 @@ test('without piscina or inline rows their targets are not run, never met', () =
   assert.equal(status(result, '/render throughput'), 'not run');
   assert.equal(status(result, 'light route p99 inline'), 'not run');
 });
+
+test('a service whose /metrics lacks the orphaned seconds leaves the hang-up target not run', () => {
+  const without = measured(2, { 503: 1 });
+  const tandem = without.hangUp.get('tandem')!;
+  without.hangUp.set('tandem', { ...tandem, orphanedMs: undefined, cancelled: undefined });
+  assert.equal(status(rowsAndTargets(without, sizes, 1, undefined), 'hang-up'), 'not run');
+});

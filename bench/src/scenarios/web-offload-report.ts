@@ -6,7 +6,7 @@
  * @module
  */
 import type { Row, ScenarioResult, Spread, TargetResult } from '../runner/result.ts';
-import { judge, judgeTandem } from '../runner/target.ts';
+import { judge, judgeTandem, notRun } from '../runner/target.ts';
 import type { Measured, Sizes } from './web-offload.ts';
 import { type LoadResult, ok } from './web-offload-load.ts';
 import type { Overload } from './web-offload-phases.ts';
@@ -119,8 +119,8 @@ function overloadRow({ load, rss, serverCpuPercent }: Overload): Row {
         .join(', '),
       unanswered: load.errors,
       'service CPU %': serverCpuPercent ?? '–',
-      'RSS start/half/end MiB': rss
-        ? `${rss.start.toFixed(0)}/${rss.middle.toFixed(0)}/${rss.end.toFixed(0)}`
+      'RSS start/half/end/peak MiB': rss
+        ? [rss.start, rss.middle, rss.end, rss.peak].map((mib) => mib.toFixed(0)).join('/')
         : '–',
       'generator CPU %': cpuPercent(load).toFixed(0),
     },
@@ -129,11 +129,16 @@ function overloadRow({ load, rss, serverCpuPercent }: Overload): Row {
 
 function hangUpTarget(measured: Measured, unavailable: string | undefined): TargetResult {
   const result = measured.hangUp.get('tandem');
-  const orphaned = result?.orphanedMs;
+  if (result && result.orphanedMs === undefined && !unavailable) {
+    return notRun(
+      targets.hangUp,
+      "The service's /metrics has no tandem_orphaned_task_seconds_total.",
+    );
+  }
   const judged = judgeTandem(
     targets.hangUp,
     unavailable,
-    result && orphaned !== undefined ? orphaned / result.hangUps : undefined,
+    result && result.orphanedMs! / result.hangUps,
     1,
     `tandem_orphaned_task_seconds_total from /metrics, before and after ${result?.hangUps ?? 0} hang-up(s), per hang-up; ${result?.cancelled ?? 0} render(s) counted cancelled in tandem_tasks_total.`,
   );
