@@ -140,7 +140,7 @@ function hangUpTarget(measured: Measured, unavailable: string | undefined): Targ
     unavailable,
     result && result.orphanedMs! / result.hangUps,
     1,
-    `tandem_orphaned_task_seconds_total from /metrics, before and after ${result?.hangUps ?? 0} hang-up(s), per hang-up; ${result?.cancelled ?? 0} render(s) counted cancelled in tandem_tasks_total.`,
+    `tandem_orphaned_task_seconds_total from /metrics, before and after ${result?.hangUps ?? 0} hang-up(s), per hang-up (the time the worker went on running a task after its cancel: its thread's CPU time when it has a core; the B row's value is the service's CPU from /proc); ${result?.cancelled ?? 0} render(s) counted cancelled in tandem_tasks_total.`,
   );
   // A render that was never cancelled ran to its end with no orphaned time: not a pass.
   if (judged.status === 'met' && result && (result.cancelled ?? 0) < result.hangUps) {
