@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Uses the packages as someone outside this monorepo would (run by .ci/run, not by `pnpm test`):
 //
-// 1. builds, then `pnpm pack`s @tandem/workers and @tandem/core;
+// 1. builds, then `pnpm pack`s @tandem/workers, @tandem/core and @tandem/prometheus;
 // 2. looks inside the tarballs: no `workspace:` dependency left, the LICENSE shipped, every
 //    `exports` target present, every source map's sources present (the packages ship src/
 //    for that: stack traces under --enable-source-maps and go-to-definition land in the real
 //    TypeScript, for a few dozen kB);
-// 3. installs both tarballs, typescript@5.9 and @types/node@20 with npm into a fresh project;
-// 4. type-checks a consumer (an Engine, a task module, a service, a scope) with tsc's default
+// 3. installs the tarballs, prom-client@15, typescript@5.9 and @types/node@20 with npm into a
+//    fresh project;
+// 4. type-checks a consumer (an Engine, a task module, a service, a scope, a metrics scrape) with tsc's default
 //    settings except `module: NodeNext` — no skipLibCheck, so our .d.ts and those they pull
 //    in must compile for everyone — then compiles it and runs it;
 // 5. does the same with the README's own tasks.ts, dictionary.ts, main.ts and tsconfig.json,
@@ -65,11 +66,12 @@ function* walk(dir) {
 }
 
 // 1. Build and pack.
+const packages = ['workers', 'core', 'prometheus'];
 const tarballs = join(work, 'tarballs');
-step('build and pack @tandem/workers and @tandem/core', () => {
+step('build and pack @tandem/workers, @tandem/core and @tandem/prometheus', () => {
   const build = sh('pnpm', ['build'], root);
   if (!build.ok) return fail('pnpm build failed', build.output);
-  for (const name of ['workers', 'core']) {
+  for (const name of packages) {
     const pack = sh('pnpm', ['pack', '--pack-destination', tarballs], join(root, 'packages', name));
     if (!pack.ok) fail(`pnpm pack failed in packages/${name}`, pack.output);
   }
@@ -79,7 +81,9 @@ const tgzs = existsSync(tarballs) ? readdirSync(tarballs).map((f) => join(tarbal
 // 2. What the tarballs hold.
 const license = readFileSync(join(root, 'LICENSE'), 'utf8');
 step('tarballs: dependencies, LICENSE, exports, source maps', () => {
-  if (tgzs.length !== 2) return fail(`expected 2 tarballs, got ${tgzs.length}`);
+  if (tgzs.length !== packages.length) {
+    return fail(`expected ${packages.length} tarballs, got ${tgzs.length}`);
+  }
   for (const tgz of tgzs) {
     const dir = join(work, 'unpacked', relative(tarballs, tgz));
     mkdirSync(dir, { recursive: true });
@@ -116,20 +120,31 @@ step('tarballs: dependencies, LICENSE, exports, source maps', () => {
 // 3. A fresh project with the tarballs installed.
 const consumer = join(work, 'consumer');
 let installed = false;
-step('npm: a fresh project installs the tarballs, typescript@5.9, @types/node@20', () => {
-  mkdirSync(consumer);
-  const init = sh('npm', ['init', '-y'], consumer);
-  if (!init.ok) return fail('npm init failed', init.output);
-  const manifest = JSON.parse(readFileSync(join(consumer, 'package.json'), 'utf8'));
-  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ ...manifest, type: 'module' }));
-  const install = sh(
-    'npm',
-    ['install', '--no-audit', '--no-fund', ...tgzs, 'typescript@5.9', '@types/node@20'],
-    consumer,
-  );
-  if (!install.ok) return fail('npm install failed', install.output);
-  installed = true;
-});
+step(
+  'npm: a fresh project installs the tarballs, prom-client@15, typescript@5.9, @types/node@20',
+  () => {
+    mkdirSync(consumer);
+    const init = sh('npm', ['init', '-y'], consumer);
+    if (!init.ok) return fail('npm init failed', init.output);
+    const manifest = JSON.parse(readFileSync(join(consumer, 'package.json'), 'utf8'));
+    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ ...manifest, type: 'module' }));
+    const install = sh(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        ...tgzs,
+        'prom-client@15',
+        'typescript@5.9',
+        '@types/node@20',
+      ],
+      consumer,
+    );
+    if (!install.ok) return fail('npm install failed', install.output);
+    installed = true;
+  },
+);
 
 const tsc = join(consumer, 'node_modules/typescript/bin/tsc');
 
@@ -172,10 +187,14 @@ export default defineTasks({
 export type Dictionary = ReturnType<typeof build>;
 `,
   'main.ts': `import { Engine, type TaskGroupError } from '@tandem/core';
+import { collectEngineMetrics } from '@tandem/prometheus';
+import { Registry } from 'prom-client';
 import type { Dictionary } from './dictionary.js';
 import type tasks from './tasks.js';
 
 const engine = await Engine.start<typeof tasks>({ tasks: new URL('./tasks.js', import.meta.url) });
+const registry = new Registry();
+const metrics = collectEngineMetrics(engine, { registry });
 try {
   const words: number = await engine.run('wordCount', 'packed, installed, compiled and run');
   const counts = await engine.map('wordCount', ['a b', 'c d e'], { batch: 2 });
@@ -185,8 +204,11 @@ try {
     s.spawn((signal) => engine.run('wordCount', 'x y', { signal }));
   });
   const failure: TaskGroupError | undefined = undefined;
-  console.log(\`consumer ok: \${words} \${counts.join(',')} \${known} \${failure}\`);
+  const scraped = await registry.metrics();
+  const ok = /^tandem_tasks_total\\{task="wordCount",outcome="ok"\\} (\\d+)$/m.exec(scraped)?.[1];
+  console.log(\`consumer ok: \${words} \${counts.join(',')} \${known} \${failure} \${ok}\`);
 } finally {
+  metrics.close();
   await engine.close();
 }
 `,
@@ -198,7 +220,7 @@ try {
 step('consumer: tsc defaults + module NodeNext (no skipLibCheck), compiled and run', () => {
   if (!installed) return fail('skipped: nothing installed');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(consumer, name), text);
-  compileAndRun(consumer, 'consumer ok: 5 2,3 true undefined');
+  compileAndRun(consumer, 'consumer ok: 5 2,3 true undefined 3');
 });
 step('consumer: the same without the DOM types (lib ES2023, as a Node project sets it)', () => {
   if (!installed) return fail('skipped: nothing installed');

@@ -1,9 +1,10 @@
 /**
  * Lays the docs' code blocks out as a small ES module project in a temporary folder, the way
- * a user would have them: `@tandem/core` and `@tandem/workers` in `node_modules` (linked to
- * this workspace's packages), each markdown file's blocks side by side in a folder of their
- * own (so `main.ts` can import `./tasks.js`), and the fixtures of `docs/snippets/` next to
- * them. A block's preludes are put before its code; `lineOffset` maps lines back.
+ * a user would have them: `@tandem/core`, `@tandem/workers` and `@tandem/prometheus` (with
+ * its `prom-client`) in `node_modules` (linked to this workspace's packages), each markdown
+ * file's blocks side by side in a folder of their own (so `main.ts` can import
+ * `./tasks.js`), and the fixtures of `docs/snippets/` next to them. A block's preludes are
+ * put before its code; `lineOffset` maps lines back.
  *
  * @module
  */
@@ -67,9 +68,12 @@ export function writeProject(root: string, blocks: readonly Block[]): SnippetPro
   const outDir = join(dir, 'out');
   writeFileSync(join(dir, 'package.json'), '{ "type": "module", "private": true }\n');
   mkdirSync(join(dir, 'node_modules/@tandem'), { recursive: true });
-  for (const name of ['core', 'workers']) {
+  for (const name of ['core', 'workers', 'prometheus']) {
     symlinkSync(join(root, 'packages', name), join(dir, 'node_modules/@tandem', name), 'dir');
   }
+  // docs/metrics.md imports prom-client's Registry, as a user of @tandem/prometheus would.
+  const promClient = join(root, 'packages/prometheus/node_modules/prom-client');
+  symlinkSync(promClient, join(dir, 'node_modules/prom-client'), 'dir');
   cpSync(join(root, 'docs/snippets'), join(srcDir, 'snippets'), {
     recursive: true,
     filter: (path) => !path.endsWith('.md'),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 const root = new URL('../../', import.meta.url).pathname;
-const packages = ['core', 'workers'];
+const packages = ['core', 'workers', 'prometheus'];
 
 test('each package ships the repository LICENSE, unchanged', () => {
   const license = readFileSync(join(root, 'LICENSE'), 'utf8');

@@ -12,6 +12,7 @@ import { largeInput } from './large-input.ts';
 import { logAnalytics } from './log-analytics.ts';
 import { loopResponsiveness } from './loop-responsiveness.ts';
 import { memory } from './memory.ts';
+import { metricsOverhead } from './metrics-overhead.ts';
 import { mixedPipeline } from './mixed-pipeline.ts';
 import { ndjsonSink } from './ndjson-sink.ts';
 import { overhead } from './overhead.ts';
@@ -25,6 +26,7 @@ import { webOffload } from './web-offload.ts';
 export const allScenarios: readonly Scenario[] = [
   overhead,
   runThroughput,
+  metricsOverhead,
   ...dispatchScenarios,
   tinyThroughput,
   cpuThroughput,

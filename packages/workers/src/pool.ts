@@ -447,6 +447,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       record.slot = slot;
       record.where = 'worker';
       record.dispatchedAt = now;
+      record.releasedAt = 0;
       this.#stats.recordWait(now - record.submittedAt);
       this.#bySlot[slot] = record;
       slots[i] = slot;
@@ -552,6 +553,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     this.#slots.release(slot);
     if (record.slot !== slot) return false;
     this.#stats.recordRun(now - record.dispatchedAt);
+    record.releasedAt = now;
     this.#bySlot[slot] = undefined;
     this.#inWorkers--;
     record.slot = -1;
@@ -776,8 +778,9 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   }
 
   #notifySettled(record: TaskRecord, ok: boolean, value: unknown): void {
-    const now = clock().now();
-    const { submittedAt, dispatchedAt, cancelledAt } = record;
+    const { submittedAt, dispatchedAt, releasedAt, cancelledAt } = record;
+    // Most tasks settle as their worker lets go of them: that moment is the end.
+    const now = releasedAt > 0 ? releasedAt : clock().now();
     const event: TaskSettledEvent = {
       task: record.name,
       outcome: outcomeOf(ok, value, record.reason),
@@ -811,12 +814,21 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
    * Ms a task of `name` submitted now would likely wait before a worker starts it: the work
    * the workers hold plus the queue (each queued task costed as one of `name`), shared over the
    * threads. Costs are the measured moving averages per task name (1 ms for a name not seen
-   * yet). 0 when a worker is idle and nothing is queued. An estimate for admission control and
+   * yet). 0 when a worker is idle and nothing is queued; `Infinity` once the pool is closing,
+   * destroyed or broken, or while no worker is alive. An estimate for admission control and
    * `Retry-After`, not a promise.
+   *
+   * @throws InvalidArgumentError (`ERR_TANDEM_INVALID_ARGUMENT`) if `name` is not a string,
+   * UnknownTaskError (`ERR_TANDEM_UNKNOWN_TASK`) if the module has no task `name`.
    */
   estimateWait(name: string): number {
+    if (typeof name !== 'string') {
+      throw new InvalidArgumentError(`Expected the task name to be a string, got ${typeof name}`);
+    }
+    if (!this.#known.has(name)) throw new UnknownTaskError(name, this.taskNames);
     const threads = this.#balancer.workers;
-    if (threads === 0) return Number.POSITIVE_INFINITY;
+    const down = this.#closing !== undefined || this.#destroyed || this.#broken !== undefined;
+    if (down || threads === 0) return Number.POSITIVE_INFINITY;
     const held = this.#balancer.heldMs();
     const queued = this.#admission.size * this.#costs.estimate(name);
     return (held + queued) / threads;

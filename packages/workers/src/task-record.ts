@@ -38,6 +38,8 @@ export interface TaskRecord {
   solo: boolean;
   submittedAt: number;
   dispatchedAt: number;
+  /** When its worker let go of it (0 until then, and again once sent anew). */
+  releasedAt: number;
   /** When it was cancelled while running (its worker goes on until it lets go); 0 otherwise. */
   cancelledAt: number;
   redispatches: number;
@@ -81,6 +83,7 @@ export function newTaskRecord(
     solo: false,
     submittedAt,
     dispatchedAt: 0,
+    releasedAt: 0,
     cancelledAt: 0,
     redispatches: 0,
     deadlineTimer: undefined,

@@ -103,6 +103,16 @@ test('onSettled: a listener that throws does not stop the task or the other list
   assert.deepEqual(child.result, ['ok', 'result:5', 'uncaught:listener bug']);
 });
 
+test('onSettled: listeners that submit tasks or destroy the pool from inside an event (child process)', async () => {
+  const child = await isolated(fixture('reentrant-listener-run'));
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.result.first, 300);
+  assert.equal(child.result.second, 500, 'every task submitted from a listener settled');
+  assert.equal(child.result.queued + child.result.inWorkers, 0);
+  assert.ok(child.result.fulfilled >= 1, 'the first task settled before the destroy');
+  assert.deepEqual(child.result.codes, ['ERR_TANDEM_POOL_DESTROYED']);
+});
+
 test('estimateWait: 0 with an idle worker, then the held and queued work shared over the threads', async (t) => {
   const pool = await WorkerPool.start<TasksOf<typeof gateTasks>>({
     tasks: fixture('gate'),
@@ -124,4 +134,8 @@ test('estimateWait: 0 with an idle worker, then the held and queued work shared 
   await Promise.all(queued);
   assert.equal(pool.estimateWait('echo'), 0);
   assert.equal(pool.stats().workersBusy, 0);
+  assert.throws(() => pool.estimateWait('ecko'), { code: 'ERR_TANDEM_UNKNOWN_TASK' });
+  assert.throws(() => pool.estimateWait(42 as never), { code: 'ERR_TANDEM_INVALID_ARGUMENT' });
+  await pool.close();
+  assert.equal(pool.estimateWait('echo'), Number.POSITIVE_INFINITY, 'nothing will run any more');
 });
