@@ -62,6 +62,7 @@ const sizes: Sizes = {
     lightRate: 100,
     lightConnections: 10,
     warmUpRenders: 16,
+    aloneSeconds: 1,
   },
   hangUp: {
     hangUps: 2,
@@ -97,6 +98,7 @@ function measured(cancelled: number, overloadStatus: Record<string, number>): Me
         {
           render: load({ 200: 400 }),
           light: load({ 200: 200 }),
+          alone: load({ 200: 100 }),
           serverCpuPercent: 100,
           overlapped: true,
         },

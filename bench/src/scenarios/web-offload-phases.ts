@@ -14,6 +14,8 @@ import { cpuMs, rssMiB, type Service } from './web-offload-service.ts';
 
 /** From telling the ready generators their spec to their common start. */
 const startDelayMs = 100;
+/** No request of A waits this long unless the service is broken (then it counts as an error). */
+const timeoutSeconds = 10;
 /** A warm-up request that takes longer than this has met a broken service. */
 const warmUpTimeoutMs = 10_000;
 
@@ -26,11 +28,15 @@ export interface SaturationSizes {
   lightRate: number;
   lightConnections: number;
   warmUpRenders: number;
+  /** The light route measured alone first, this long: the floor of generator, machine and service. */
+  aloneSeconds: number;
 }
 
 export interface Saturation {
   render: LoadResult;
   light: LoadResult;
+  /** The light route with no /render load beside it. */
+  alone: LoadResult;
   /** The service's CPU (every thread) while the light route was measured, % of one core. */
   serverCpuPercent: number | undefined;
   /** Whether the light route's run lay inside the CPU route's (false: a generator started late). */
@@ -72,9 +78,21 @@ export async function saturate(
   sizes: SaturationSizes,
 ): Promise<Saturation> {
   await warmUp(service, sizes);
+  const lightSpec = {
+    url: service.url,
+    method: 'GET' as const,
+    path: '/users/1',
+    connections: sizes.lightConnections,
+    overallRate: sizes.lightRate,
+    timeoutSeconds,
+  };
+  const alone = await generators.light.run({
+    ...lightSpec,
+    durationSeconds: sizes.aloneSeconds,
+    startAt: Date.now() + startDelayMs,
+  });
   const leadMs = sizes.leadSeconds * 1_000;
   const startAt = Date.now() + startDelayMs;
-  const timeoutSeconds = 10;
   const renderRun = generators.render.run({
     url: service.url,
     method: 'POST',
@@ -86,13 +104,8 @@ export async function saturate(
     startAt,
   });
   const lightRun = generators.light.run({
-    url: service.url,
-    method: 'GET',
-    path: '/users/1',
-    connections: sizes.lightConnections,
-    overallRate: sizes.lightRate,
+    ...lightSpec,
     durationSeconds: sizes.seconds,
-    timeoutSeconds,
     startAt: startAt + leadMs,
   });
   const serverCpu = (async () => {
@@ -109,7 +122,7 @@ export async function saturate(
   // one if it started no earlier, and no later than the lead allows.
   const offset = light.startedAt - render.startedAt;
   const overlapped = offset >= 0 && offset <= 2 * leadMs;
-  return { render, light, serverCpuPercent, overlapped };
+  return { render, light, alone, serverCpuPercent, overlapped };
 }
 
 export interface OverloadSizes {

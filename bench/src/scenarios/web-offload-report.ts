@@ -65,7 +65,7 @@ const cpuPercent = (load: LoadResult) => (load.cpuMs / (load.finishedAt - load.s
 const answered = (load: LoadResult) => Object.values(load.status).reduce((a, b) => a + b, 0);
 
 function saturationRows(measured: Measured): Row[] {
-  return [...measured.saturation].map(([mode, { render, light, serverCpuPercent }]) => ({
+  return [...measured.saturation].map(([mode, { render, light, alone, serverCpuPercent }]) => ({
     label: mode,
     group: 'A: /render saturated',
     value: single(light.latency.p99),
@@ -73,6 +73,7 @@ function saturationRows(measured: Measured): Row[] {
       'light p50': light.latency.p50,
       'light max': light.latency.max,
       'light p99 uncorrected': light.rawLatency.p99,
+      'light p99 alone': alone.latency.p99,
       '/render ok/s': ok(render) / seconds(render),
       '/render 503': render.status['503'] ?? 0,
       'service CPU %': serverCpuPercent ?? '–',
@@ -271,7 +272,7 @@ export function rowsAndTargets(
     ],
     notes: [
       `${threads} thread(s) for every mode; one service process per mode, started by its command line, stopped with SIGTERM (exit codes: ${[...measured.exits].map(([mode, code]) => `${mode} ${code}`).join(', ')}).`,
-      `A: ${saturation.renderConnections} connections post a ${saturation.renderBytes / 1_024} KiB markdown document to /render for ${saturation.seconds + 2 * saturation.leadSeconds} s; inside that window a second autocannon sends GET /users/1 at ${saturation.lightRate} req/s over ${saturation.lightConnections} connections for ${saturation.seconds} s. ${perKiB === undefined ? '' : `One render of it costs about ${((perKiB * saturation.renderBytes) / 1_024).toFixed(1)} ms of CPU (B's full render, scaled by size). `}Light latencies are autocannon's rate-mode histogram (each response also records the requests it would have held up, 1 ms apart); "uncorrected" is each response's time from its send. autocannon's rate mode sends each connection's share of a second back to back from the start of that second, so the light route is sampled in bursts, against a /render load that is steady. One run per mode.`,
+      `A: ${saturation.renderConnections} connections post a ${saturation.renderBytes / 1_024} KiB markdown document to /render for ${saturation.seconds + 2 * saturation.leadSeconds} s; inside that window a second autocannon sends GET /users/1 at ${saturation.lightRate} req/s over ${saturation.lightConnections} connections for ${saturation.seconds} s. ${perKiB === undefined ? '' : `One render of it costs about ${((perKiB * saturation.renderBytes) / 1_024).toFixed(1)} ms of CPU (B's full render, scaled by size). `}Light latencies are autocannon's rate-mode histogram (each response also records the requests it would have held up, 1 ms apart); "uncorrected" is each response's time from its send. autocannon's rate mode sends each connection's share of a second back to back from the start of that second, so the light route is sampled in bursts, against a /render load that is steady. "light p99 alone" is the same generator for ${saturation.aloneSeconds} s before, with no /render load: the floor that generator, machine and service give. One run per mode.`,
       'Each generator is its own process; its CPU use (process.cpuUsage over its run, % of one core) is the "generator CPU %" column (/render + light). "service CPU %" is the service process, every thread, while the light route was measured.',
       `B: a ${hangUp.documentBytes / 1_024} KiB document, posted and abandoned ${(hangUp.hangUpAt * 100).toFixed(0)}% of a full render's time after its last byte (${[...measured.hangUp].map(([mode, { hangUpAfterMs }]) => `${mode} ${hangUpAfterMs} ms`).join(', ')}), ${hangUp.hangUps} time(s) in a row, each once the service is idle; the value is the service's CPU (/proc, 10 ms ticks) from the hang-up until it is idle again, per hang-up; "full render CPU" is the same document answered in full. piscina can stop a running task only by terminating its worker, so its figure includes starting a new one.`,
       `C: ${overload.connections} connections post the phase-A document for ${overload.seconds} s, ignoring Retry-After (each 503 is followed by the next request at once).`,

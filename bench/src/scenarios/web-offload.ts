@@ -46,8 +46,11 @@ function sizesFor(quick: boolean, threads: number): Sizes {
       // Enough to keep every thread fed and a few requests queued, below the pool's queue bound.
       renderConnections: 8 * threads,
       lightRate: 100,
-      lightConnections: 10,
+      // autocannon's rate mode starts every connection's share of a second at once: with 10
+      // connections even a bare node:http server shows ~25 ms at p99 here; with 2, ~10 ms.
+      lightConnections: 2,
       warmUpRenders: quick ? 16 : 64,
+      aloneSeconds: quick ? 1 : 5,
     },
     hangUp: {
       hangUps: quick ? 1 : 4,
