@@ -21,6 +21,7 @@ import { pythonAnchor } from './python-anchor.ts';
 import { runThroughput } from './run-throughput.ts';
 import { tinyThroughput } from './tiny-throughput.ts';
 import { transfer } from './transfer.ts';
+import { webOffload } from './web-offload.ts';
 
 export const allScenarios: readonly Scenario[] = [
   overhead,
@@ -34,6 +35,7 @@ export const allScenarios: readonly Scenario[] = [
   largeInput,
   mixedPipeline,
   downloader,
+  webOffload,
   logAnalytics,
   memory,
   pipelineMemory,
