@@ -52,6 +52,12 @@ const targets = {
     limit: 0,
     unit: 'requests',
   },
+  goodput: {
+    statement:
+      'overload: renders answered 200 per second ≥ 0.5 × the saturated rate (shedding must not eat the capacity)',
+    comparison: '>=' as const,
+    limit: 0.5,
+  },
   memory: {
     statement: 'overload: RSS flat, at the end ≤ 1.1 × half-way',
     comparison: '<=' as const,
@@ -269,6 +275,14 @@ export function rowsAndTargets(
       ),
       hangUpTarget(measured, unavailable),
       ...overloadTargets(measured.overload, unavailable, overload.boundSeconds),
+      judgeTandem(
+        targets.goodput,
+        unavailable,
+        measured.overload &&
+          (measured.overload.load.status['200'] ?? 0) / seconds(measured.overload.load),
+        rate('tandem'),
+        "200s per second of the overload's generator ÷ tandem's /render rate in A. The loop that answers thousands of 503s a second comes back to the pool late; a worker that holds only what a free loop needs idles in between (before the pool sized held work by the loop's lag: 0.11 ×).",
+      ),
     ],
     notes: [
       `${threads} thread(s) for every mode; one service process per mode, started by its command line, stopped with SIGTERM (exit codes: ${[...measured.exits].map(([mode, code]) => `${mode} ${code}`).join(', ')}).`,

@@ -40,6 +40,7 @@ import {
 } from './errors.js';
 import { AbortFanout } from './internal/abort-fanout.js';
 import { type Deferred, deferred } from './internal/deferred.js';
+import { LoopLag } from './loop-lag.js';
 import { isPostFailure, verdictOnLostWorker } from './lost-worker.js';
 import {
   type ResolvedPoolOptions,
@@ -168,6 +169,9 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   #stealTimer: Timer | undefined;
   /** The task name dispatched last (its cost sizes the room reported by `stats().depth`). */
   #lastName = '';
+  readonly #loopLag = new LoopLag();
+  /** Ms of work a worker holds under `'auto'`: more while the loop is slow to answer it. */
+  #heldMs = HELD_MS;
 
   /**
    * Starts the workers and loads the task module in them.
@@ -251,6 +255,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       this.#balancer.ready(view);
       this.#schedulePump();
     });
+    this.#loopLag.start();
   }
 
   /** Names of the tasks the module defines. */
@@ -344,8 +349,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
 
   /**
    * Tasks of `name` the lightest worker may take in its next message: under `'auto'`, about
-   * {@link GROUP_MS} of their estimated work, while it holds less than {@link HELD_MS} (or
-   * fewer than two tasks); with a fixed setting, up to it. 0: no room.
+   * {@link GROUP_MS} of their estimated work, while it holds less than {@link HELD_MS} — more
+   * while the loop is slow to come back to it, see `loop-lag.ts` — (or fewer than two tasks); with a fixed setting, up to it. 0: no room.
    */
   #groupSize(name: string): number {
     if (this.#balancer.unplaced > 0) return 0; // Piscina still holds a message: wait for it
@@ -375,11 +380,11 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     if (tasks < 2) {
       return Math.max(
         2 - tasks,
-        Math.min(MAX_AUTO_HELD - tasks, Math.floor((HELD_MS - ms) / cost)),
+        Math.min(MAX_AUTO_HELD - tasks, Math.floor((this.#heldMs - ms) / cost)),
       );
     }
-    if (ms >= HELD_MS) return 0;
-    return Math.max(1, Math.min(MAX_AUTO_HELD - tasks, Math.floor((HELD_MS - ms) / cost)));
+    if (ms >= this.#heldMs) return 0;
+    return Math.max(1, Math.min(MAX_AUTO_HELD - tasks, Math.floor((this.#heldMs - ms) / cost)));
   }
 
   /** Tasks of `name` all workers may take now (bounds how many the queue admits). */
@@ -392,6 +397,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   #pump(): void {
     if (this.#broken !== undefined || this.#destroyed || this.#pumping) return;
     this.#pumping = true;
+    this.#heldMs = this.#loopLag.heldMs(clock().now());
     try {
       for (;;) {
         for (let head = this.#admission.peek(); head !== undefined; head = this.#admission.peek()) {
@@ -934,6 +940,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     }
     // Tasks handed to Piscina settle now; their records are counted out when Piscina lets go.
     for (const record of this.#bySlot) if (record !== undefined) this.#settle(record, false, error);
+    this.#loopLag.stop();
     this.#piscinaDown ??= this.#piscina.destroy();
   }
 
@@ -1012,6 +1019,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     if (this.#destroyed) return this.#piscinaDown;
     this.#destroyed = true;
     this.#stealTimer?.cancel();
+    this.#loopLag.stop();
     for (const record of this.#admission.drain()) {
       record.where = 'done';
       this.#settle(record, false, record.reason ?? new PoolDestroyedError(record.name));
