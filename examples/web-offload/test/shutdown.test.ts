@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { fileGate } from './support/gate.ts';
 import { hungUpOn, keepAlive, send, serve, start } from './support/http.ts';
 import { spawnScript } from './support/process.ts';
 
 const fixtureMain = 'test/fixtures/main.ts';
+
+/** The service on a free port, one thread, a deadline no test reaches; `extra` flags after. */
+const spawnService = (t: TestContext, extra: string[] = []) =>
+  spawnScript(t, fixtureMain, ['--port', '0', '--threads', '1', '--deadline', '60000', ...extra]);
 
 /**
  * Sends requests until the server refuses the connection (it stopped listening).
@@ -26,14 +30,7 @@ test('SIGTERM with a render in flight: no new connections, the render finishes, 
   timeout: 60_000,
 }, async (t) => {
   const gate = await fileGate(t);
-  const { child, url, exited } = spawnScript(t, fixtureMain, [
-    '--port',
-    '0',
-    '--threads',
-    '1',
-    '--deadline',
-    '60000',
-  ]);
+  const { child, url, exited } = spawnService(t);
   const base = await url;
   const inFlight = start(`${base}/render`, { body: { markdown: gate.hold } });
   await gate.started(1);
@@ -52,16 +49,7 @@ test('SIGTERM: a request still running after the grace is cut off and its task c
   timeout: 60_000,
 }, async (t) => {
   const gate = await fileGate(t);
-  const { child, url, exited } = spawnScript(t, fixtureMain, [
-    '--port',
-    '0',
-    '--threads',
-    '1',
-    '--grace',
-    '200',
-    '--deadline',
-    '60000',
-  ]);
+  const { child, url, exited } = spawnService(t, ['--grace', '200']);
   const inFlight = start(`${await url}/render`, { body: { markdown: gate.hold } });
   const cutOff = hungUpOn(inFlight.answer);
   await gate.started(1);
@@ -74,27 +62,13 @@ test('SIGTERM: a request still running after the grace is cut off and its task c
 test('SIGINT exits 130; a second signal during the close exits at once', {
   timeout: 60_000,
 }, async (t) => {
-  const first = spawnScript(t, fixtureMain, [
-    '--port',
-    '0',
-    '--threads',
-    '1',
-    '--deadline',
-    '60000',
-  ]);
+  const first = spawnService(t);
   await first.url;
   first.child.kill('SIGINT');
   assert.equal((await first.exited).code, 130);
 
   const gate = await fileGate(t);
-  const second = spawnScript(t, fixtureMain, [
-    '--port',
-    '0',
-    '--threads',
-    '1',
-    '--deadline',
-    '60000',
-  ]);
+  const second = spawnService(t);
   const held = start(`${await second.url}/render`, { body: { markdown: gate.hold } });
   held.answer.catch(() => {});
   await gate.started(1);
