@@ -5,7 +5,8 @@
  * by sockets (a server shedding thousands of requests a second) one turn of the loop can take
  * tens of ms, and a worker holding 2 ms of work idles for the rest of each turn: measured, the
  * worker of a shedding web service ran 12 % of the time. The lag is read from a
- * `monitorEventLoopDelay` histogram (a native timer, unref'd), its largest delay per window.
+ * `monitorEventLoopDelay` histogram (a native timer, unref'd), its largest delay per window,
+ * and only while the pool has tasks to settle: an idle pool sets no timer going.
  *
  * @module
  */
@@ -24,10 +25,12 @@ export class LoopLag {
   #windowStart = performance.now();
   #heldMs = HELD_MS;
 
+  /** Starts watching (the pool has work). Idempotent. */
   start(): void {
     this.#histogram.enable();
   }
 
+  /** Stops watching (no work, or the pool is down); what was seen still counts. Idempotent. */
   stop(): void {
     this.#histogram.disable();
   }

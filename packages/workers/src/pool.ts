@@ -255,7 +255,6 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
       this.#balancer.ready(view);
       this.#schedulePump();
     });
-    this.#loopLag.start();
   }
 
   /** Names of the tasks the module defines. */
@@ -314,7 +313,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
     // Progress arrives from a port's event: run the callback where the caller called run().
     if (onProgress !== undefined) record.onProgress = AsyncResource.bind(onProgress);
     if (timeout !== undefined) record.mode |= Mode.reportStart;
-    this.#unsettled++;
+    // The lag is watched only while there is work (an idle pool sets no timer going).
+    if (this.#unsettled++ === 0) this.#loopLag.start();
     if (signal !== undefined) record.unlisten = this.#aborts.subscribe(signal, record);
     if (deadline !== undefined) {
       record.deadlineTimer = startTimer(deadline, () =>
@@ -844,7 +844,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   #maybeIdle(record: TaskRecord): void {
     if (record.where !== 'done' || record.counted) return;
     record.counted = true;
-    if (--this.#unsettled === 0) this.#idle?.resolve();
+    if (--this.#unsettled === 0) {
+      this.#loopLag.stop();
+      this.#idle?.resolve();
+    }
   }
 
   #onControl([tag, slot, id, value]: ControlMessage, threadId: number): void {
