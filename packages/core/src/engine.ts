@@ -12,6 +12,7 @@ import {
   type RunOptions,
   type Service,
   type ServiceStartOptions,
+  type TaskBackend,
   type TaskInput,
   type TaskModule,
   type TaskResult,
@@ -29,7 +30,9 @@ import {
 import { type LoopDelay, LoopDelayMonitor } from './diagnostics/loop-delay.js';
 import { checkIterable, checkTaskName, scopeArguments } from './engine-arguments.js';
 import {
+  type BackendEngineOptions,
   type EngineOptions,
+  type LocalEngineOptions,
   type ResolvedEngineOptions,
   resolveEngineOptions,
 } from './engine-options.js';
@@ -43,7 +46,12 @@ import { checkPipelineOptions, checkSource, type PipelineOptions } from './pipel
 import { type Scope, type ScopeOptions, scope } from './scope.js';
 import { onShutdownSignals, type ShutdownSignal } from './shutdown-signals.js';
 
-export type { EngineOptions } from './engine-options.js';
+export type {
+  BackendEngineOptions,
+  EngineOptions,
+  EngineOwnOptions,
+  LocalEngineOptions,
+} from './engine-options.js';
 
 /**
  * What `engine.stats()` returns. Every option in force is printed, defaults included: the
@@ -77,8 +85,11 @@ export type Settled<Value> = PromiseSettledResult<Value>;
  * const n = await engine.run('wordCount', text, { timeout: 2_000 });
  * const counts = await engine.map('wordCount', texts, { batch: 64 });
  */
-export class Engine<Module extends TaskModule = TaskModule> {
-  readonly #pool: WorkerPool<TasksOf<Module>>;
+export class Engine<
+  Module extends TaskModule = TaskModule,
+  Pool extends TaskBackend<TasksOf<Module>> = WorkerPool<TasksOf<Module>>,
+> {
+  readonly #pool: Pool;
   readonly #monitor: LoopDelayMonitor;
   readonly #options: ResolvedEngineOptions;
   readonly #services = new EngineServices(() => this.#closing !== undefined);
@@ -99,25 +110,43 @@ export class Engine<Module extends TaskModule = TaskModule> {
    * start: past the timeout it rejects with `StartTimeoutError`, on abort with
    * `signal.reason`.
    *
+   * With `backend` (e.g. `bullmq({ connection, queue })` from `@tandem/bullmq`) the tasks run
+   * wherever the backend runs them; `run`, `map`, scopes and pipelines work unchanged, and
+   * `engine.pool` is the backend.
+   *
    * @throws TaskModuleLoadError (`ERR_TANDEM_TASK_MODULE_LOAD`), InvalidTaskModuleError
    * (`ERR_TANDEM_INVALID_TASK_MODULE`), StartTimeoutError (`ERR_TANDEM_START_TIMEOUT`),
-   * option errors (`ERR_TANDEM_INVALID_ARGUMENT`, `ERR_TANDEM_OUT_OF_RANGE`), `signal.reason`.
+   * option errors (`ERR_TANDEM_INVALID_ARGUMENT`, `ERR_TANDEM_OUT_OF_RANGE`), `signal.reason`,
+   * and whatever the backend's start throws.
    */
   static async start<Module extends TaskModule = TaskModule>(
+    options: LocalEngineOptions,
+  ): Promise<Engine<Module>>;
+  static async start<Module extends TaskModule = TaskModule>(
+    options: BackendEngineOptions<Module>,
+  ): Promise<Engine<Module, TaskBackend<TasksOf<Module>>>>;
+  static async start<Module extends TaskModule = TaskModule>(
     options: EngineOptions,
-  ): Promise<Engine<Module>> {
+  ): Promise<Engine<Module, TaskBackend<TasksOf<Module>>>>;
+  static async start<Module extends TaskModule = TaskModule>(
+    options: EngineOptions,
+  ): Promise<Engine<Module, TaskBackend<TasksOf<Module>>>> {
     const resolved = resolveEngineOptions(options);
     const monitor = new LoopDelayMonitor(resolved.loopDelayResolution);
-    const pool = await WorkerPool.start<TasksOf<Module>>(resolved.pool);
+    const { backend, pool: poolOptions } = resolved;
+    const pool = backend
+      ? ((await backend.start({
+          startTimeout: poolOptions.startTimeout ?? DEFAULT_START_TIMEOUT,
+          signal: poolOptions.signal,
+          maxQueue: poolOptions.maxQueue,
+          onFull: poolOptions.onFull,
+        })) as TaskBackend<TasksOf<Module>>)
+      : await WorkerPool.start<TasksOf<Module>>(poolOptions);
     // Nothing from here on can fail (every option was checked above): the pool cannot leak.
-    return new Engine<Module>(pool, monitor, resolved);
+    return new Engine<Module, TaskBackend<TasksOf<Module>>>(pool, monitor, resolved);
   }
 
-  private constructor(
-    pool: WorkerPool<TasksOf<Module>>,
-    monitor: LoopDelayMonitor,
-    options: ResolvedEngineOptions,
-  ) {
+  private constructor(pool: Pool, monitor: LoopDelayMonitor, options: ResolvedEngineOptions) {
     this.#pool = pool;
     this.#monitor = monitor;
     this.#options = options;
@@ -130,8 +159,8 @@ export class Engine<Module extends TaskModule = TaskModule> {
     return this.#root.signal;
   }
 
-  /** The pool, for what the engine does not wrap. */
-  get pool(): WorkerPool<TasksOf<Module>> {
+  /** The pool (or the backend), for what the engine does not wrap. */
+  get pool(): Pool {
     return this.#pool;
   }
 
@@ -266,7 +295,7 @@ export class Engine<Module extends TaskModule = TaskModule> {
 
   #pipelineHost(): PipelineHost {
     return {
-      threads: this.#pool.options.threads,
+      threads: this.#pool.threads,
       taskNames: this.#pool.taskNames,
       cpu: (name, inputs) =>
         this.map(name as never, inputs as never, { settle: true, batch: inputs.length }),
@@ -349,7 +378,7 @@ export class Engine<Module extends TaskModule = TaskModule> {
         loopDelayResolution,
         shutdownSignals,
         shutdownGrace,
-        startTimeout: this.#pool.options.startTimeout,
+        startTimeout: this.#pool.startTimeout,
       },
       loop: this.#monitor.snapshot(),
       services: this.#services.size,
@@ -422,6 +451,9 @@ export class Engine<Module extends TaskModule = TaskModule> {
     return this.close();
   }
 }
+
+/** The pool's default `startTimeout`, given to a backend too. */
+const DEFAULT_START_TIMEOUT = 30_000;
 
 /** `close()`'s default timeout, the pool's own. */
 const DEFAULT_CLOSE_TIMEOUT = 30_000;

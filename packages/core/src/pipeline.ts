@@ -158,7 +158,8 @@ export class Pipeline<T, Module extends TaskModule = TaskModule> implements Asyn
     if (typeof task !== 'string') {
       throw new InvalidArgumentError(`Expected the task name to be a string, got ${typeof task}`);
     }
-    if (!this.#host.taskNames.includes(task)) {
+    // A backend that cannot know the names (remote workers decide) leaves the check to them.
+    if (this.#host.taskNames !== undefined && !this.#host.taskNames.includes(task)) {
       throw new UnknownTaskError(task, this.#host.taskNames);
     }
     const { batch, concurrency, name } = checkCpuOptions(options, this.#host.threads);

@@ -4,6 +4,13 @@
  * @module
  */
 
+export type {
+  BackendFactory,
+  BackendStartContext,
+  BatchOutcome,
+  TaskBackend,
+} from './backend.js';
+export { kRunBatch } from './backend.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { clock } from './clock.js';
 export type { SerializedError } from './codec.js';

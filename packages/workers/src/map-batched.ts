@@ -6,6 +6,7 @@
  * @module
  */
 
+import { kRunBatch, type TaskBackend } from './backend.js';
 import { deserializeError } from './codec.js';
 import type { TaskMap } from './define.js';
 import {
@@ -15,8 +16,7 @@ import {
   UncloneableInputError,
   WorkerCrashedError,
 } from './errors.js';
-import { kBatchItem, runBatch, type WorkerPool } from './pool.js';
-import type { BatchResult } from './protocol.js';
+import { kBatchItem } from './pool.js';
 import { inspectValue } from './transfer.js';
 import { checkDuration, checkFunction, checkInteger, checkSignal } from './validate.js';
 
@@ -53,8 +53,8 @@ export function autoBatchSize(count: number, threads: number): number {
  * settled result per item instead: items that fail (a throw, a result that cannot be cloned, a
  * crash) reject alone, and the items of a crashed batch that did not crash are run again.
  */
-export async function mapBatched<Tasks extends TaskMap>(
-  pool: WorkerPool<Tasks>,
+export async function mapBatched(
+  pool: Pick<TaskBackend, 'threads' | typeof kRunBatch>,
   name: string,
   inputs: Iterable<unknown>,
   options: MapOptions = {},
@@ -74,7 +74,7 @@ export async function mapBatched<Tasks extends TaskMap>(
   }
   signal?.throwIfAborted();
   const items = Array.from(inputs);
-  const size = options.batch ?? autoBatchSize(items.length, pool.options.threads);
+  const size = options.batch ?? autoBatchSize(items.length, pool.threads);
   const results: unknown[] = new Array(items.length);
   // One controller for the whole map: the caller's signal or the first failure aborts it.
   const controller = new AbortController();
@@ -97,10 +97,10 @@ export async function mapBatched<Tasks extends TaskMap>(
   const runIndexes = async (indexes: number[]): Promise<void> => {
     const chunk = indexes.map((index) => items[index]);
     try {
-      const { values, errors } = (await runBatch(pool, name, chunk, {
+      const { values, errors } = await pool[kRunBatch](name, chunk, {
         signal: controller.signal,
         deadline,
-      })) as BatchResult;
+      });
       const failed = new Map(errors);
       for (let i = 0; i < chunk.length; i++) {
         const error = failed.get(i);

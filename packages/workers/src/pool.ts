@@ -11,6 +11,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { Piscina } from 'piscina';
 import { AdmissionQueue } from './admission.js';
+import { type BatchOutcome, kRunBatch, type TaskBackend } from './backend.js';
 import { Balancer, type Dispatch } from './balancer.js';
 import { clock } from './clock.js';
 import { isDetached } from './clone-rules.js';
@@ -105,14 +106,6 @@ export interface RunOptions {
   onProgress?: ((value: unknown) => void) | undefined;
 }
 
-/** The batching entry used by `map`: `items` run in one worker, in order (set below). */
-export let runBatch: (
-  pool: WorkerPool,
-  name: string,
-  items: unknown[],
-  options: RunOptions,
-) => Promise<unknown>;
-
 /**
  * A pool of worker threads that run the tasks of one task module.
  *
@@ -125,17 +118,7 @@ export let runBatch: (
  * await using pool = await WorkerPool.start<typeof tasks>({ tasks: new URL('./tasks.js', import.meta.url) });
  * const n = await pool.run('wordCount', text, { timeout: 2_000 });
  */
-export class WorkerPool<Tasks extends TaskMap = TaskMap> {
-  static {
-    runBatch = (pool, name, items, options) => {
-      try {
-        return pool.#submit(name, items, Mode.batch, options);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
-  }
-
+export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<Tasks> {
   readonly options: ResolvedPoolOptions;
   readonly #piscina: Piscina;
   readonly #slots: SlotTable;
@@ -260,6 +243,30 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> {
   /** Names of the tasks the module defines. */
   get taskNames(): string[] {
     return [...this.#known];
+  }
+
+  /** `'local'`: worker threads of this process. */
+  get kind(): 'local' {
+    return 'local';
+  }
+
+  /** The configured number of worker threads. */
+  get threads(): number {
+    return this.options.threads;
+  }
+
+  /** Ms that start-up was allowed to take. */
+  get startTimeout(): number {
+    return this.options.startTimeout;
+  }
+
+  /** The batching entry used by `map`: `items` run in one worker, in order. */
+  [kRunBatch](name: string, items: unknown[], options: RunOptions): Promise<BatchOutcome> {
+    try {
+      return this.#submit(name, items, Mode.batch, options) as Promise<BatchOutcome>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

@@ -37,7 +37,7 @@ import { isThenable, StageCounters, type StageRuntime, type StageSpec } from './
 export interface PipelineHost {
   readonly threads: number;
   /** The tasks the engine's module defines (what `.cpu()` may name). */
-  readonly taskNames: readonly string[];
+  readonly taskNames: readonly string[] | undefined;
   /** Runs task `name` on `inputs` as one message. */
   cpu(name: string, inputs: unknown[]): Promise<PromiseSettledResult<unknown>[]>;
   /** Registers a run for `close()` to drain; throws `PoolClosedError` once closing. */

@@ -1,0 +1,2 @@
+// Producer side: owned by the producer work. Exports are re-exported by index.ts.
+export {};
