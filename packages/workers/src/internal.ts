@@ -17,6 +17,7 @@ export {
   checkDuration,
   checkFunction,
   checkFunctions,
+  checkIdempotencyKey,
   checkInteger,
   checkNumber,
   checkOneOf,

@@ -74,7 +74,7 @@ import {
 import { newTaskRecord, type TaskRecord } from './task-record.js';
 import { startTimer, type Timer } from './timer.js';
 import { inspectValue } from './transfer.js';
-import { checkDuration, checkFunction, checkSignal } from './validate.js';
+import { checkDuration, checkFunction, checkIdempotencyKey, checkSignal } from './validate.js';
 import { type ControlMessage, WorkerControls } from './worker-controls.js';
 
 const entryUrl = new URL('./worker-entry.js', import.meta.url);
@@ -104,6 +104,13 @@ export interface RunOptions {
    * `CallbackError` (`ERR_TANDEM_CALLBACK_FAILED`, the throw as `cause`).
    */
   onProgress?: ((value: unknown) => void) | undefined;
+  /**
+   * For backends whose jobs outlive the process (`@tandem/bullmq`): runs with the same task
+   * name and key are one job — a second `run` awaits the first one's result, and a restarted
+   * producer can await it again. 1–200 characters. The local pool checks it and ignores it
+   * (nothing outlives the process to deduplicate against).
+   */
+  idempotencyKey?: string | undefined;
 }
 
 /**
@@ -292,8 +299,9 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     if (typeof options !== 'object' || options === null) {
       throw new InvalidArgumentError(`Expected options to be an object, got ${options}`);
     }
-    const { signal, timeout, deadline, transfer, onProgress } = options;
+    const { signal, timeout, deadline, transfer, onProgress, idempotencyKey } = options;
     checkSignal('options.signal', signal);
+    checkIdempotencyKey(idempotencyKey);
     checkDuration('options.timeout', timeout);
     checkDuration('options.deadline', deadline);
     if (onProgress !== undefined) checkFunction('options.onProgress', onProgress);

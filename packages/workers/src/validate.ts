@@ -90,3 +90,18 @@ function describe(value: unknown): string {
   }
   return typeof value === 'function' ? 'function' : String(value);
 }
+
+/** `options.idempotencyKey`: undefined, or a string of 1 to 200 characters. */
+export function checkIdempotencyKey(value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'string') {
+    throw new InvalidArgumentError(
+      `Expected options.idempotencyKey to be a string, got ${value === null ? 'null' : typeof value}`,
+    );
+  }
+  if (value.length < 1 || value.length > 200) {
+    throw new OutOfRangeError(
+      `Expected options.idempotencyKey to have 1 to 200 characters, got ${value.length}`,
+    );
+  }
+}

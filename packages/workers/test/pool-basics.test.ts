@@ -77,7 +77,18 @@ test('bad run options are refused before anything is queued', async (t) => {
   await assert.rejects(pool.run('echo', 1, { signal: {} as AbortSignal }), {
     code: 'ERR_TANDEM_INVALID_ARGUMENT',
   });
+  await assert.rejects(pool.run('echo', 1, { idempotencyKey: 7 as unknown as string }), {
+    code: 'ERR_TANDEM_INVALID_ARGUMENT',
+  });
+  await assert.rejects(pool.run('echo', 1, { idempotencyKey: '' }), {
+    code: 'ERR_TANDEM_OUT_OF_RANGE',
+  });
+  await assert.rejects(pool.run('echo', 1, { idempotencyKey: 'k'.repeat(201) }), {
+    code: 'ERR_TANDEM_OUT_OF_RANGE',
+  });
   assert.equal(pool.stats().queued + pool.stats().inWorkers, 0);
+  // Checked, then ignored: nothing outlives a local pool to deduplicate against.
+  assert.equal(await pool.run('echo', 1, { idempotencyKey: 'order-17' }), 1);
 });
 
 test('an input that cannot be cloned is refused at submit, naming the task and path; the pool goes on', async (t) => {
