@@ -8,7 +8,6 @@
 
 import { kRunBatch, type TaskBackend } from './backend.js';
 import { deserializeError } from './codec.js';
-import type { TaskMap } from './define.js';
 import {
   CallbackError,
   InvalidArgumentError,
