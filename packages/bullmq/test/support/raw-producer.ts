@@ -16,6 +16,8 @@ export type Outcome =
 interface Waiter {
   resolve(outcome: Outcome): void;
   progress: unknown[];
+  /** The progress seen when the outcome arrived. */
+  atOutcome: unknown[];
 }
 
 export interface RawProducer {
@@ -34,6 +36,8 @@ export interface RawProducer {
   outcome(id: string): Promise<Outcome>;
   /** Progress values (decoded) seen for `id` so far, in order. */
   progress(id: string): unknown[];
+  /** Progress values seen before the job's completed/failed event. */
+  progressAtOutcome(id: string): unknown[];
   /** Cancels a running job as the producer does (flag + publish). */
   cancel(id: string): Promise<void>;
   close(): Promise<void>;
@@ -64,16 +68,18 @@ export async function rawProducer(
       const promise = new Promise<Outcome>((r) => {
         resolve = r;
       });
-      entry = { resolve, promise, progress: [] };
+      entry = { resolve, promise, progress: [], atOutcome: [] };
       waiters.set(id, entry);
     }
     return entry;
   };
   events.on('completed', ({ jobId, returnvalue }) => {
+    waiter(jobId).atOutcome = [...waiter(jobId).progress];
     waiter(jobId).resolve({ status: 'completed', value: decode(returnvalue) });
   });
   events.on('failed', ({ jobId, failedReason }) => {
     const read = readFailure(jobId, failedReason);
+    waiter(jobId).atOutcome = [...waiter(jobId).progress];
     waiter(jobId).resolve({
       status: 'failed',
       error: 'error' in read ? read.error : read,
@@ -98,6 +104,7 @@ export async function rawProducer(
     },
     outcome: (id) => waiter(id).promise,
     progress: (id) => [...waiter(id).progress],
+    progressAtOutcome: (id) => [...waiter(id).atOutcome],
     async cancel(id) {
       await redis
         .multi()
