@@ -81,14 +81,23 @@ class RunningWorker implements TandemWorker {
       lazyConnect: true,
       enableOfflineQueue: false,
     });
-    commands.on('error', report);
-    commands.on('ready', report.reset);
+    // ioredis rejects `connect()` with a bare "Connection is closed."; the error event before
+    // it says why (ECONNREFUSED, a wrong password…): that is what the start rejects with.
+    let refused: unknown;
+    const onConnectError = (error: unknown) => {
+      refused ??= error;
+    };
+    commands.on('error', onConnectError);
     try {
       await commands.connect();
     } catch (error) {
       commands.disconnect();
-      throw error;
+      throw refused ?? error;
+    } finally {
+      commands.off('error', onConnectError);
     }
+    commands.on('error', report);
+    commands.on('ready', report.reset);
     const worker = new RunningWorker(engine, options, report, commands);
     try {
       await worker.#start();
