@@ -168,3 +168,23 @@ test(
     });
   },
 );
+
+test(
+  'a Redis restart mid-job: the job completes, and the worker serves the next one',
+  options,
+  async (t) => {
+    const { defer, redis, producer, gate } = await setup(t, 'restart');
+    const errors: unknown[] = [];
+    await testWorker(defer, redis.url, 'restart', { onError: (e) => errors.push(e) });
+    const held = await producer.add('hold', { gate: gate.dir, tag: 'x' });
+    await gate.started('x');
+    await redis.restart();
+    gate.open();
+    assert.deepEqual(await producer.outcome(held), {
+      status: 'completed',
+      value: { tag: 'x', pid: process.pid },
+    });
+    const next = await producer.add('square', 5);
+    assert.deepEqual(await producer.outcome(next), { status: 'completed', value: 25 });
+  },
+);
