@@ -91,15 +91,7 @@ test('SIGTERM: the running job finishes, then the worker exits 0', options, asyn
   await gate.started('s');
   worker.kill('SIGTERM');
   // Once the worker has said it is closing, let the job end.
-  await new Promise<void>((resolve) => {
-    const check = () => {
-      if (!worker.output().includes('closing')) return;
-      worker.child.stderr!.off('data', check);
-      resolve();
-    };
-    worker.child.stderr!.on('data', check);
-    check();
-  });
+  await worker.untilOutput('closing');
   gate.open();
   assert.deepEqual(await producer.outcome(id), {
     status: 'completed',
