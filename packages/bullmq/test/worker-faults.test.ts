@@ -180,3 +180,24 @@ test(
     assert.deepEqual(await producer.outcome(next), { status: 'completed', value: 25 });
   },
 );
+
+test(
+  'a job that stalls more often than maxStalledCount fails with the stalled reason',
+  options,
+  async (t) => {
+    const { defer, redis, producer, gate } = await setup(t, 'stalls');
+    const strict = { ...fast, maxStalledCount: 0 };
+    const first = spawnWorker({ redisUrl: redis.url, queue: 'stalls', threads: 1, ...strict });
+    defer(() => first.stop());
+    await first.ready;
+    const id = await producer.add('hold', { gate: gate.dir, tag: 'm' });
+    await gate.started('m');
+    first.kill('SIGKILL');
+    await first.exited;
+    await testWorker(defer, redis.url, 'stalls', strict);
+    const outcome = (await producer.outcome(id)) as { status: string; error: { stalled?: string } };
+    assert.equal(outcome.status, 'failed');
+    assert.equal(typeof outcome.error.stalled, 'string', 'readFailure reads it as a stall');
+    assert.deepEqual(gate.startedBy('m'), [first.pid], 'not run again');
+  },
+);
