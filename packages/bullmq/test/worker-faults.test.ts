@@ -201,3 +201,17 @@ test(
     assert.deepEqual(gate.startedBy('m'), [first.pid], 'not run again');
   },
 );
+
+test('a second signal exits at once (128 + signal), leaving the job held', options, async (t) => {
+  const { defer, redis, producer, gate } = await setup(t, 'twice');
+  const worker = spawnWorker({ redisUrl: redis.url, queue: 'twice', threads: 1 });
+  defer(() => worker.stop());
+  await worker.ready;
+  const id = await producer.add('hold', { gate: gate.dir, tag: 'w' });
+  await gate.started('w');
+  worker.kill('SIGINT');
+  await worker.untilOutput('closing');
+  worker.kill('SIGTERM');
+  assert.equal(await worker.exited, 128 + 15);
+  assert.equal(await producer.queue.getJobState(id), 'active', 'left to stall, not failed');
+});
