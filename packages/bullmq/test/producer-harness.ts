@@ -62,7 +62,12 @@ export function rawWorker(
   url: string,
   queue: string,
   handlers: Record<string, Handler>,
-  options: { concurrency?: number; lockDuration?: number; stalledInterval?: number } = {},
+  options: {
+    concurrency?: number;
+    lockDuration?: number;
+    stalledInterval?: number;
+    maxStalledCount?: number;
+  } = {},
 ): Worker {
   const worker = new Worker(
     bullQueueName(queue, '1'),
@@ -92,7 +97,10 @@ export function rawWorker(
       try {
         return encode(await handler(input, ctx));
       } catch (error) {
-        throw failureCarrier(error, false);
+        // `raw`: fail as a non-Tandem worker would; `retryable`: let BullMQ retry it.
+        const { raw, retryable } = error as { raw?: boolean; retryable?: boolean };
+        if (raw === true) throw error;
+        throw failureCarrier(error, retryable === true);
       }
     },
     {
@@ -101,6 +109,7 @@ export function rawWorker(
       prefix: 'bull',
       ...(options.lockDuration !== undefined && { lockDuration: options.lockDuration }),
       ...(options.stalledInterval !== undefined && { stalledInterval: options.stalledInterval }),
+      ...(options.maxStalledCount !== undefined && { maxStalledCount: options.maxStalledCount }),
     },
   );
   worker.on('error', () => {});
