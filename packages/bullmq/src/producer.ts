@@ -42,9 +42,10 @@ import {
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AbortFanout } from './abort-fanout.js';
+import { splitBatch } from './batch-split.js';
 import { Canceller } from './cancel.js';
 import { isConnectionError, pause } from './connection-errors.js';
-import { JobLostError, WireFormatError } from './errors.js';
+import { JobLostError, PayloadTooLargeError, WireFormatError } from './errors.js';
 import type { EventFeed } from './events.js';
 import { readFailure } from './failure.js';
 import { keyedJobId, randomJobId } from './job-id.js';
@@ -163,11 +164,15 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
     this.#feed.handlers = {
       active: (id) => {
         const entry = this.#jobs.get(id);
-        if (entry !== undefined && entry.activeAt === 0) entry.activeAt = clock().now();
+        if (entry === undefined) return;
+        entry.seenAt = clock().now();
+        if (entry.activeAt === 0) entry.activeAt = entry.seenAt;
       },
       requeued: (id) => {
         const entry = this.#jobs.get(id);
-        if (entry !== undefined) entry.activeAt = 0;
+        if (entry === undefined) return;
+        entry.seenAt = clock().now();
+        entry.activeAt = 0;
       },
       completed: (id, returnvalue) => {
         const entry = this.#jobs.get(id);
@@ -182,6 +187,7 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
       duplicated: (id) => this.#lookUpLater(id),
       removed: (id) => this.#lookUpLater(id),
       reconnected: () => void this.#reconciler.checkGap(),
+      skipped: () => void this.#reconciler.checkAll(),
       error: () => {},
     };
     this.#feed.run(() => {});
@@ -231,11 +237,17 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
     }
   }
 
-  /** `map`'s entry: the items as one job; only `signal` and `deadline` apply. */
+  /**
+   * `map`'s entry: the items as one job (split in parts that fit `maxPayloadBytes` when they
+   * do not, see `batch-split.ts`); only `signal` and `deadline` apply.
+   */
   [kRunBatch](name: string, items: unknown[], options: RunOptions): Promise<BatchOutcome> {
     try {
       return this.#submit(name, items, true, options) as Promise<BatchOutcome>;
     } catch (error) {
+      if (error instanceof PayloadTooLargeError && Array.isArray(items)) {
+        return splitBatch(items, error, (part) => this[kRunBatch](name, part, options));
+      }
       return Promise.reject(error);
     }
   }
@@ -368,6 +380,7 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
       try {
         await this.#queue.add(entry.name, data, opts);
         entry.added = true;
+        entry.seenAt = clock().now();
         break;
       } catch (error) {
         if (!isConnectionError(error)) {
@@ -385,6 +398,7 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
   #onProgress(id: string, data: unknown): void {
     const entry = this.#jobs.get(id);
     if (entry === undefined || entry.done) return;
+    entry.seenAt = clock().now();
     let value: unknown;
     try {
       value = decode(data);
@@ -448,7 +462,8 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
       this.options.reconcileInterval,
       () => {
         if (this.#destroyed) return;
-        void this.#reconciler.checkGap().finally(() => {
+        const checks = Promise.all([this.#reconciler.checkGap(), this.#reconciler.checkQuiet()]);
+        void checks.finally(() => {
           if (!this.#destroyed) this.#scheduleReconcile();
         });
       },

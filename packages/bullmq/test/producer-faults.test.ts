@@ -153,3 +153,74 @@ test('Redis unreachable at start: StartTimeoutError within startTimeout; abort: 
   await assert.rejects(starting, (error) => error === reason);
   await proxy.close();
 });
+
+test('an event entry the reader cannot parse is stepped over; the reader goes on', {
+  skip: needsRedis,
+  timeout: 30_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  const started = signalled<void>();
+  const release = signalled<void>();
+  const worker = rawWorker(redis.url, queue, {
+    hold: async () => {
+      started.resolve();
+      await release.promise;
+      return 'done';
+    },
+    double: (n: number) => n * 2,
+  });
+  t.after(() => worker.close());
+  const engine = await Engine.start<typeof tasks>({
+    backend: bullmq({ connection: redis.url, queue }),
+  });
+  t.after(() => engine.close());
+  const held = engine.run('hold', 'x');
+  await started.promise;
+  const client = new Redis(redis.url);
+  t.after(() => client.disconnect());
+  // Another client writes an entry QueueEvents cannot JSON-parse.
+  await client.xadd(
+    `bull:${bullQueueName(queue, '1')}:events`,
+    '*',
+    'event',
+    'completed',
+    'jobId',
+    'someone-else',
+    'returnvalue',
+    '{not json',
+  );
+  release.resolve();
+  assert.equal(await held, 'done');
+  assert.equal(await engine.run('double', 2), 4);
+});
+
+test('a map batch over maxPayloadBytes is split into jobs that fit; an item too large fails alone', {
+  skip: needsRedis,
+  timeout: 30_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  const worker = rawWorker(redis.url, queue, { double: (s: string) => s.length });
+  t.after(() => worker.close());
+  const engine = await Engine.start({
+    backend: bullmq({ connection: redis.url, queue, maxPayloadBytes: 4096 }),
+  });
+  t.after(() => engine.close());
+  const items = Array.from({ length: 16 }, (_, i) => 'x'.repeat(i === 5 ? 5000 : 1000));
+  const before = engine.stats().pool.messages;
+  const settled = await engine.map('double', items, { batch: 16, settle: true });
+  for (const [i, result] of settled.entries()) {
+    if (i === 5) {
+      assert.equal(result.status, 'rejected');
+      assert.equal((result.reason as { code: string }).code, 'ERR_TANDEM_PAYLOAD_TOO_LARGE');
+    } else {
+      assert.deepEqual(result, { status: 'fulfilled', value: 1000 });
+    }
+  }
+  assert.ok(engine.stats().pool.messages - before > 1, 'sent as several jobs');
+  await assert.rejects(engine.map('double', items, { batch: 16 }), {
+    code: 'ERR_TANDEM_MAP_ITEM_FAILED',
+    index: 5,
+  });
+});
