@@ -10,6 +10,7 @@ import { bullmq } from '../src/index.ts';
 import { bullQueueName } from '../src/queue-name.ts';
 import {
   freshQueue,
+  inspector,
   needsRedis,
   rawWorker,
   signalled,
@@ -223,4 +224,32 @@ test('a map batch over maxPayloadBytes is split into jobs that fit; an item too 
     code: 'ERR_TANDEM_MAP_ITEM_FAILED',
     index: 5,
   });
+});
+
+test('Redis unreachable: an abort rejects at once, close ends, and the job is removed once Redis is back', {
+  skip: needsRedis,
+  timeout: 60_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  const proxy = await tcpProxy(redis.port);
+  t.after(() => proxy.close());
+  const engine = await Engine.start<typeof tasks>({
+    backend: bullmq({ connection: { host: '127.0.0.1', port: proxy.port }, queue }),
+  });
+  const q = inspector(redis.url, queue);
+  t.after(() => q.close());
+  proxy.cut();
+  const controller = new AbortController();
+  const run = engine.run('hold', 'x', { signal: controller.signal });
+  const reason = new Error('not waiting for Redis');
+  controller.abort(reason);
+  await assert.rejects(run, (error) => error === reason);
+  const pending = engine.run('hold', 'y');
+  const destroyed = assert.rejects(pending, { code: 'ERR_TANDEM_POOL_DESTROYED' });
+  await engine.close({ timeout: 100 });
+  await destroyed;
+  proxy.restore();
+  const counts = await q.getJobCounts('wait', 'active');
+  assert.deepEqual(Object.values(counts), [0, 0], 'nothing was added behind the caller');
 });
