@@ -253,3 +253,37 @@ test('Redis unreachable: an abort rejects at once, close ends, and the job is re
   const counts = await q.getJobCounts('wait', 'active');
   assert.deepEqual(Object.values(counts), [0, 0], 'nothing was added behind the caller');
 });
+
+test('a start abandoned at any instant rejects with signal.reason and leaves no connection open', {
+  skip: needsRedis,
+  timeout: 60_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const client = new Redis(redis.url);
+  t.after(() => client.disconnect());
+  const connections = async () =>
+    String(await client.call('CLIENT', 'LIST'))
+      .trim()
+      .split('\n').length;
+  const before = await connections();
+  for (let ticks = 0; ticks < 12; ticks++) {
+    const controller = new AbortController();
+    const reason = new Error(`abandoned after ${ticks} ticks`);
+    const starting = Engine.start({
+      backend: bullmq({ connection: redis.url, queue: freshQueue() }),
+      signal: controller.signal,
+    });
+    let left = ticks;
+    const tick = () => (left-- > 0 ? setImmediate(tick) : controller.abort(reason));
+    tick();
+    try {
+      const engine = await starting;
+      await engine.close(); // it won the race
+    } catch (error) {
+      assert.equal(error, reason);
+    }
+  }
+  // Connections close asynchronously on the server side: meet on the count, not a delay.
+  const { until } = await import('./producer-harness.ts');
+  await until(async () => (await connections()) === before, 'every connection to close');
+});
