@@ -383,6 +383,13 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
   #settle(entry: JobEntry, found: Found): void {
     if (entry.done) return;
     if (entry.signalled) this.#canceller.clearFlag(entry.id);
+    if (entry.cancelling && entry.keyed && found.state !== 'lost') {
+      // Its callers cancelled it: remove it, so that its key starts a fresh job next time
+      // instead of answering with this cancelled run. Its callers reject with their reasons.
+      const removed = this.#queue.remove(entry.id).catch(() => {});
+      void within(removed, GOODBYE_MS).then(() => this.#jobs.finish(entry, false, undefined));
+      return;
+    }
     const { ok, value } = jobEnd(entry, found);
     this.#jobs.finish(entry, ok, value);
   }
