@@ -54,7 +54,18 @@ test('engine.run goes through Redis to a worker and back, with structured-clone 
   });
   t.after(() => engine.close());
   assert.equal(engine.pool.kind, 'bullmq');
-  assert.equal(await engine.run('double', 21), 42);
+  const n: number = await engine.run('double', 21);
+  assert.equal(n, 42);
+  // The module's type can also come with the factory.
+  const typed = await Engine.start({
+    backend: bullmq<typeof tasks>({ connection: redis.url, queue }),
+  });
+  t.after(() => typed.close());
+  assert.equal(await typed.run('double', 2), 4);
+  // @ts-expect-error: no such task in the module
+  await assert.rejects(typed.run('nope', 1)); // the worker does not know it either
+  // @ts-expect-error: double takes a number
+  assert.ok(Number.isNaN(await typed.run('double', 'two')));
   const value = new Map([['at', new Date(0)]]);
   assert.deepEqual(await engine.run('shape', value), value);
 });
