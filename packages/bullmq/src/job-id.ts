@@ -25,11 +25,6 @@ export function keyedJobId(name: string, key: string): string {
   return `k-${plain(name)}-${plain(key)}`;
 }
 
-/** Whether `id` was made by {@link keyedJobId} (such a job may outlive its producer). */
-export function isKeyedJobId(id: string): boolean {
-  return id.startsWith('k-');
-}
-
 function plain(text: string): string {
   return PLAIN.test(text) ? text : createHash('sha256').update(text).digest('base64url');
 }

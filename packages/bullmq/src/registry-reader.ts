@@ -18,7 +18,7 @@ export interface WorkerCensus {
   taskNames: readonly string[] | undefined;
 }
 
-export const NO_WORKERS: WorkerCensus = Object.freeze({
+const NO_WORKERS: WorkerCensus = Object.freeze({
   workers: 0,
   threads: 0,
   taskNames: undefined,

@@ -23,7 +23,7 @@ import type { ResolvedBullmqOptions } from './producer-options.js';
 import { readWorkers } from './registry-reader.js';
 
 /** Jobs a producer may wait for at once unless `maxQueue` says otherwise. */
-export const DEFAULT_MAX_QUEUE = 10_000;
+const DEFAULT_MAX_QUEUE = 10_000;
 
 /** The start bounds and queue settings, checked. */
 export interface StartSettings {
