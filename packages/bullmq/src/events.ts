@@ -115,8 +115,11 @@ export class EventFeed {
     await this.#events.close();
   }
 
-  /** Drops the connection at once (used when a start fails or a close hangs). */
-  disconnect(): Promise<void> {
-    return this.#events.disconnect();
+  /**
+   * Drops the connection at once, connected or not (a start that failed, a close that hangs).
+   * `QueueEvents.disconnect()` would first wait for a connection that may never come.
+   */
+  async abort(): Promise<void> {
+    await this.#events.getBackend().close(true);
   }
 }

@@ -684,8 +684,10 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
       Promise.allSettled([this.#feed.close(), this.#queue.close().then(() => this.#client.quit())]),
       GOODBYE_MS,
     );
-    if (!closed) await Promise.allSettled([this.#feed.disconnect(), this.#queue.disconnect()]);
-    if (!closed) this.#client.disconnect();
+    if (!closed) {
+      this.#client.disconnect();
+      await Promise.allSettled([this.#feed.abort()]);
+    }
     this.#idle?.resolve();
   }
 

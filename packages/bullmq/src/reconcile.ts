@@ -1,10 +1,13 @@
 /**
  * The safety net under the event stream. Events are lost to this producer only when the
- * stream was trimmed (`XADD … MAXLEN ~`) past the last one it read: QueueEvents resumes from
- * its last id after a dropped connection. So, every `reconcileInterval` while jobs are pending
- * and after each reconnect of the events connection, the oldest id still in the stream is
- * compared with the last one read; if it is newer, every pending job is looked up in Redis.
- * A single job is looked up at once on `duplicated` / `removed` and by `awaitJob`.
+ * stream was trimmed (`XADD … MAXLEN ~`) past what it had read: QueueEvents resumes from its
+ * last id after a dropped connection. So, every `reconcileInterval` while jobs are pending and
+ * after each reconnect of the events connection, the oldest id still in the stream is compared
+ * with the last id read *as of the previous check* (the mark): trimming removes the oldest
+ * entries first, so if any entry after the mark was trimmed, the mark is gone too and the
+ * oldest id is newer. (Comparing with the last id read now would miss a gap the reader has
+ * already skipped over.) Then every pending job is looked up in Redis. A single job is
+ * looked up at once on `duplicated` / `removed` and by `awaitJob`.
  *
  * @module
  */
@@ -31,6 +34,8 @@ export class Reconciler {
   readonly #lastSeen: () => string;
   readonly #settle: (entry: JobEntry, found: Found) => void;
   #checking = false;
+  /** The last id read as of the previous check. */
+  #mark: string;
 
   constructor(
     queue: Queue,
@@ -45,17 +50,23 @@ export class Reconciler {
     this.#jobs = jobs;
     this.#lastSeen = lastSeen;
     this.#settle = settle;
+    this.#mark = lastSeen();
   }
 
   /** Reconciles every pending job if the stream lost events this producer had not read. */
   async checkGap(): Promise<void> {
-    if (this.#checking || this.#jobs.size === 0) return;
+    if (this.#checking) return;
+    const read = this.#lastSeen();
+    if (this.#jobs.size === 0) {
+      this.#mark = read; // nothing waits: a gap before now cannot matter
+      return;
+    }
     this.#checking = true;
     try {
       const first = (await this.#client.xrange(this.#eventsKey, '-', '+', 'COUNT', 1))[0];
-      if (first !== undefined && compareStreamIds(first[0], this.#lastSeen()) > 0) {
-        await this.checkAll();
-      }
+      const gap = first !== undefined && compareStreamIds(first[0], this.#mark) > 0;
+      this.#mark = read;
+      if (gap) await this.checkAll();
     } catch {
       // Redis is unreachable: the next tick, or the reconnect, checks again.
     } finally {

@@ -90,9 +90,9 @@ export async function startBackend<B>(
     const census = await within(readWorkers(client, options.keys));
     return build({ queue, client, feed, census }, settings);
   } catch (error) {
-    await Promise.allSettled([feed?.disconnect(), queue?.disconnect()]);
-    await Promise.allSettled([feed?.close(), queue?.close()]);
+    // Nothing here may wait for a connection that never came: force them down.
     client?.disconnect();
+    await Promise.allSettled([feed?.abort(), queue?.close()]);
     throw error;
   } finally {
     timer.cancel();
