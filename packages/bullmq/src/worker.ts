@@ -15,7 +15,7 @@ import { startTimer } from '@tandem/workers/internal';
 import { type ConnectionOptions, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CancelListener } from './cancel-listener.js';
-import { createProcessor } from './processor.js';
+import { CANCELLED_BY_PRODUCER, createProcessor, LOCK_LOST } from './processor.js';
 import { WorkerRegistry } from './registry.js';
 import type { TandemWorker, WorkerOptions } from './worker-api.js';
 import { type ResolvedWorkerOptions, resolveWorkerOptions } from './worker-options.js';
@@ -25,6 +25,9 @@ import { type ResolvedWorkerOptions, resolveWorkerOptions } from './worker-optio
  * default, 15 s, would hold every result of a Redis restart for 15 s).
  */
 const RUN_RETRY_DELAY_MS = 1000;
+
+/** Workers started in this process: the second one on gets `.<n>` in its id. */
+let started = 0;
 
 /**
  * Starts a worker: checks `options`, starts the threads (they load the task module), connects
@@ -42,6 +45,8 @@ const RUN_RETRY_DELAY_MS = 1000;
  */
 export async function startWorker(options: WorkerOptions): Promise<TandemWorker> {
   const resolved = resolveWorkerOptions(options);
+  started += 1;
+  const id = `${hostname()}:${process.pid}${started === 1 ? '' : `.${started}`}`;
   const engine = await Engine.start({
     tasks: resolved.tasks,
     threads: resolved.threads,
@@ -50,7 +55,7 @@ export async function startWorker(options: WorkerOptions): Promise<TandemWorker>
     onFull: 'wait',
   });
   try {
-    return await RunningWorker.start(engine, resolved);
+    return await RunningWorker.start(engine, resolved, id);
   } catch (error) {
     await engine.close({ timeout: 0 });
     throw error;
@@ -71,7 +76,11 @@ class RunningWorker implements TandemWorker {
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
 
-  static async start(engine: Engine, options: ResolvedWorkerOptions): Promise<RunningWorker> {
+  static async start(
+    engine: Engine,
+    options: ResolvedWorkerOptions,
+    id: string,
+  ): Promise<RunningWorker> {
     const report = reporter(options.onError);
     // Commands fail at once while disconnected (no offline queue): a registry write or a
     // flag read is not worth holding a job for. It is connected first, so that a Redis that
@@ -98,7 +107,7 @@ class RunningWorker implements TandemWorker {
     }
     commands.on('error', report);
     commands.on('ready', report.reset);
-    const worker = new RunningWorker(engine, options, report, commands);
+    const worker = new RunningWorker(id, engine, options, report, commands);
     try {
       await worker.#start();
     } catch (error) {
@@ -109,12 +118,13 @@ class RunningWorker implements TandemWorker {
   }
 
   private constructor(
+    id: string,
     engine: Engine,
     options: ResolvedWorkerOptions,
     report: Reporter,
     commands: Redis,
   ) {
-    this.id = options.id;
+    this.id = id;
     this.engine = engine;
     this.#options = options;
     this.#report = report;
@@ -127,7 +137,7 @@ class RunningWorker implements TandemWorker {
       subscriber,
       commands,
       keys: options.keys,
-      cancel: (id) => this.#worker?.cancelJob(id, 'cancelled'),
+      cancel: (id) => this.#worker?.cancelJob(id, CANCELLED_BY_PRODUCER),
       active: () => this.#active,
       onError: report,
     });
@@ -147,7 +157,7 @@ class RunningWorker implements TandemWorker {
       onPoolBroken: (error) => {
         if (this.#abandoned) return;
         this.#report(error);
-        void this.destroy();
+        this.destroy().catch(this.#report);
       },
       onError: this.#report,
     });
@@ -167,7 +177,7 @@ class RunningWorker implements TandemWorker {
     this.#worker.on('error', this.#report);
     // The job will be run again elsewhere: free its thread now.
     this.#worker.on('lockRenewalFailed', (ids: string[]) => {
-      for (const id of ids) this.#worker.cancelJob(id, 'lock lost');
+      for (const id of ids) this.#worker.cancelJob(id, LOCK_LOST);
     });
     await this.#worker.waitUntilReady();
     this.#worker.run().catch(this.#report);

@@ -63,6 +63,8 @@ export async function rawProducer(
     lastEventId: '0',
   });
   const redis = new Redis({ ...connection });
+  // Reconnects by itself (tests restart Redis); the errors meanwhile are expected.
+  redis.on('error', () => {});
   const keys = tandemKeys(prefix, name);
   const waiters = new Map<string, Waiter & { promise: Promise<Outcome> }>();
   const waiter = (id: string) => {
