@@ -7,7 +7,9 @@
  * entries first, so if any entry after the mark was trimmed, the mark is gone too and the
  * oldest id is newer. (Comparing with the last id read now would miss a gap the reader has
  * already skipped over.) Then every pending job is looked up in Redis. A single job is
- * looked up at once on `duplicated` / `removed` and by `awaitJob`.
+ * looked up at once on `duplicated` / `removed` and by `awaitJob`. Last, a job this producer
+ * has heard nothing of for {@link QUIET_MS} is looked up (at most once per that time): a net
+ * for an event lost any other way, at one lookup per quiet job per 30 s.
  *
  * @module
  */
@@ -19,6 +21,8 @@ import type { JobEntry, PendingJobs } from './pending.js';
 
 /** Lookups in flight at most during a full reconcile. */
 const PARALLEL = 64;
+/** A job not heard of for this long is looked up. */
+export const QUIET_MS = 30_000;
 
 /** How a lookup found a job. */
 export type Found =
@@ -75,8 +79,21 @@ export class Reconciler {
   }
 
   /** Looks up every pending job whose add went through. */
-  async checkAll(): Promise<void> {
-    const entries = [...this.#jobs.all()].filter((entry) => entry.added && !entry.done);
+  checkAll(): Promise<void> {
+    return this.#checkEach([...this.#jobs.all()].filter((entry) => entry.added && !entry.done));
+  }
+
+  /** Looks up the jobs this producer has not heard of for {@link QUIET_MS}. */
+  checkQuiet(): Promise<void> {
+    const now = clock().now();
+    const quiet: JobEntry[] = [];
+    for (const entry of this.#jobs.all()) {
+      if (entry.added && !entry.done && now - entry.seenAt >= QUIET_MS) quiet.push(entry);
+    }
+    return this.#checkEach(quiet);
+  }
+
+  async #checkEach(entries: JobEntry[]): Promise<void> {
     let next = 0;
     const lane = async () => {
       while (next < entries.length) await this.check(entries[next++]!);
@@ -90,6 +107,7 @@ export class Reconciler {
    */
   async check(entry: JobEntry): Promise<void> {
     if (entry.done) return;
+    entry.seenAt = clock().now();
     try {
       const state = await this.#queue.getJobState(entry.id);
       if (entry.done) return;
