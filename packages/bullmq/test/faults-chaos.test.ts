@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { queueCounts } from '@tandem/bullmq';
 import type { TaskModule } from '@tandem/workers';
+import { Redis } from 'ioredis';
 import {
   bullName,
   defer,
@@ -44,6 +45,8 @@ const WORKER = {
   dist: true,
 };
 
+const CRASHED = 'ERR_TANDEM_WORKER_CRASHED';
+
 type Kind = 'square' | 'crash' | 'cancel-now' | 'cancel-on-start';
 
 function kindOf(n: number): Kind {
@@ -57,6 +60,11 @@ test('chaos: 10,000 jobs, 2% thread crashes, 2% cancels, a worker killed -9: 0 u
   timeout: 180_000,
 }, async (t) => {
   const redis = await redisFor(t);
+  // Redis is not restarted here (faults-redis-restart is about that): fsync once a second, as
+  // Redis does by default with AOF on, rather than at every write, which would triple its work.
+  const admin = new Redis(redis.url);
+  await admin.config('SET', 'appendfsync', 'everysec');
+  admin.disconnect();
   const queue = queueName('chaos');
   const events = await jobEvents(t, redis.url, bullName(queue));
   const gate = gateFor(t); // never opened: a held job ends only by its cancel
@@ -99,14 +107,19 @@ test('chaos: 10,000 jobs, 2% thread crashes, 2% cancels, a worker killed -9: 0 u
   await killed;
 
   const wrong: string[] = [];
+  let victims = 0;
   results.forEach((result, n) => {
     const kind = kindOf(n);
     const got = result.status === 'fulfilled' ? `value ${result.value}` : String(result.reason);
+    const crashed = result.status === 'rejected' && result.reason?.code === CRASHED;
     if (kind === 'square') {
       if (result.status !== 'fulfilled' || result.value !== n * n) wrong.push(`${n}: ${got}`);
     } else if (kind === 'crash') {
-      if (result.status !== 'rejected' || result.reason?.code !== 'ERR_TANDEM_WORKER_CRASHED')
-        wrong.push(`${n} (crash): ${got}`);
+      if (!crashed) wrong.push(`${n} (crash): ${got}`);
+    } else if (crashed) {
+      // A held job is async: its thread may take a crash job meanwhile, and that crash can end
+      // it before its cancel lands — as on the local pool (packages/workers/test/chaos.test.ts).
+      victims++;
     } else if (result.status !== 'rejected' || result.reason?.message !== `cancel ${n}`) {
       wrong.push(`${n} (${kind}): ${got}`);
     }
@@ -123,6 +136,6 @@ test('chaos: 10,000 jobs, 2% thread crashes, 2% cancels, a worker killed -9: 0 u
   assert.deepEqual(both, []);
   assert.equal(counts.completed, JOBS - 400, 'the squares completed; crashes and cancels did not');
   t.diagnostic(
-    `10,000 jobs in ${Math.round(elapsed)} ms; stalls recovered: ${events.stalled.size}; failed in Redis: ${events.failed.size}`,
+    `10,000 jobs in ${Math.round(elapsed)} ms; stalls recovered: ${events.stalled.size}; failed in Redis: ${events.failed.size}; held jobs ended by a crash before their cancel: ${victims}`,
   );
 });
