@@ -1,7 +1,8 @@
 /**
  * Lays the docs' code blocks out as a small ES module project in a temporary folder, the way
- * a user would have them: `@tandem/core`, `@tandem/workers` and `@tandem/prometheus` (with
- * its `prom-client`) in `node_modules` (linked to this workspace's packages), each markdown
+ * a user would have them: `@tandem/core`, `@tandem/workers`, `@tandem/prometheus` (with
+ * its `prom-client`) and `@tandem/bullmq` (with `bullmq` and `ioredis`) in `node_modules`
+ * (linked to this workspace's packages), each markdown
  * file's blocks side by side in a folder of their own (so `main.ts` can import
  * `./tasks.js`), and the fixtures of `docs/snippets/` next to them. A block's preludes are
  * put before its code; `lineOffset` maps lines back.
@@ -68,16 +69,25 @@ export function writeProject(root: string, blocks: readonly Block[]): SnippetPro
   const outDir = join(dir, 'out');
   writeFileSync(join(dir, 'package.json'), '{ "type": "module", "private": true }\n');
   mkdirSync(join(dir, 'node_modules/@tandem'), { recursive: true });
-  for (const name of ['core', 'workers', 'prometheus']) {
+  for (const name of ['core', 'workers', 'prometheus', 'bullmq']) {
     symlinkSync(join(root, 'packages', name), join(dir, 'node_modules/@tandem', name), 'dir');
   }
-  // docs/metrics.md imports prom-client's Registry, as a user of @tandem/prometheus would.
-  const promClient = join(root, 'packages/prometheus/node_modules/prom-client');
-  symlinkSync(promClient, join(dir, 'node_modules/prom-client'), 'dir');
+  // Libraries the docs import as a user of the package that depends on them would:
+  // docs/metrics.md prom-client's Registry, docs/bullmq.md BullMQ's and ioredis's types.
+  for (const [pkg, library] of [
+    ['prometheus', 'prom-client'],
+    ['bullmq', 'bullmq'],
+    ['bullmq', 'ioredis'],
+  ] as const) {
+    const from = join(root, 'packages', pkg, 'node_modules', library);
+    symlinkSync(from, join(dir, 'node_modules', library), 'dir');
+  }
   cpSync(join(root, 'docs/snippets'), join(srcDir, 'snippets'), {
     recursive: true,
     filter: (path) => !path.endsWith('.md'),
   });
+  // The `redis` prelude starts the tests' own Redis (a redis-server of its own, AOF on).
+  cpSync(join(root, 'scripts/redis/test-redis.ts'), join(srcDir, 'snippets/test-redis.ts'));
   const fixtures = readdirSync(join(srcDir, 'snippets'))
     .filter((name) => name.endsWith('.ts'))
     .map((name) => join(srcDir, 'snippets', name));
