@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Uses the packages as someone outside this monorepo would (run by .ci/run, not by `pnpm test`):
 //
-// 1. builds, then `pnpm pack`s @tandem/workers, @tandem/core and @tandem/prometheus;
+// 1. builds, then `pnpm pack`s @tandem/workers, @tandem/core, @tandem/prometheus and @tandem/bullmq;
 // 2. looks inside the tarballs: no `workspace:` dependency left, the LICENSE shipped, every
 //    `exports` target present, every source map's sources present (the packages ship src/
 //    for that: stack traces under --enable-source-maps and go-to-definition land in the real
@@ -66,9 +66,9 @@ function* walk(dir) {
 }
 
 // 1. Build and pack.
-const packages = ['workers', 'core', 'prometheus'];
+const packages = ['workers', 'core', 'prometheus', 'bullmq'];
 const tarballs = join(work, 'tarballs');
-step('build and pack @tandem/workers, @tandem/core and @tandem/prometheus', () => {
+step('build and pack @tandem/workers, @tandem/core, @tandem/prometheus and @tandem/bullmq', () => {
   const build = sh('pnpm', ['build'], root);
   if (!build.ok) return fail('pnpm build failed', build.output);
   for (const name of packages) {
@@ -98,6 +98,13 @@ step('tarballs: dependencies, LICENSE, exports, source maps', () => {
     if (!existsSync(join(pkg, 'LICENSE'))) fail(`${name}: no LICENSE in the tarball`);
     else if (readFileSync(join(pkg, 'LICENSE'), 'utf8') !== license) {
       fail(`${name}: its LICENSE differs from the repository's (copy LICENSE into the package)`);
+    }
+    for (const [bin, target] of Object.entries(manifest.bin ?? {})) {
+      const file = join(pkg, target);
+      if (!existsSync(file)) fail(`${name}: bin "${bin}" → ${target} is missing`);
+      else if (!readFileSync(file, 'utf8').startsWith('#!/usr/bin/env node')) {
+        fail(`${name}: bin "${bin}" → ${target} does not start with #!/usr/bin/env node`);
+      }
     }
     for (const [subpath, targets] of Object.entries(manifest.exports ?? {})) {
       for (const target of Object.values(targets)) {
@@ -212,6 +219,22 @@ try {
   await engine.close();
 }
 `,
+  // Type-checked with the rest, not run (it needs a Redis): the one-line move to BullMQ.
+  'remote.ts': `import { bullmq, startWorker } from '@tandem/bullmq';
+import { Engine } from '@tandem/core';
+import type tasks from './tasks.js';
+
+export async function remote(url: string): Promise<number> {
+  const worker = await startWorker({ tasks: new URL('./tasks.js', import.meta.url), connection: url, queue: 'pack' });
+  const engine = await Engine.start<typeof tasks>({ backend: bullmq({ connection: url, queue: 'pack' }) });
+  try {
+    return await engine.run('wordCount', 'typed across machines');
+  } finally {
+    await engine.close();
+    await worker.close();
+  }
+}
+`,
   'tsconfig.json': `{ "compilerOptions": { "module": "NodeNext" }, "include": ["*.ts"] }\n`,
   // tsc's default lib has the DOM's types; a Node project usually leaves them out
   // (@tsconfig/node20 sets lib ES2023): our types must not need them.
@@ -221,6 +244,12 @@ step('consumer: tsc defaults + module NodeNext (no skipLibCheck), compiled and r
   if (!installed) return fail('skipped: nothing installed');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(consumer, name), text);
   compileAndRun(consumer, 'consumer ok: 5 2,3 true undefined 3');
+});
+step('consumer: the tandem-worker bin is installed and answers --help', () => {
+  if (!installed) return fail('skipped: nothing installed');
+  const help = sh(join(consumer, 'node_modules/.bin/tandem-worker'), ['--help'], consumer);
+  if (!help.ok || !help.output.includes('--tasks'))
+    fail('tandem-worker --help failed', help.output);
 });
 step('consumer: the same without the DOM types (lib ES2023, as a Node project sets it)', () => {
   if (!installed) return fail('skipped: nothing installed');

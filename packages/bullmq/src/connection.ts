@@ -20,7 +20,14 @@ export type Connection = RedisOptions | string;
 export function redisOptions(label: string, connection: unknown): RedisOptions {
   if (typeof connection === 'string') return fromUrl(label, connection);
   if (typeof connection === 'object' && connection !== null && !Array.isArray(connection)) {
-    return { ...(connection as RedisOptions) };
+    try {
+      return { ...(connection as RedisOptions) };
+    } catch (cause) {
+      // A Proxy whose traps throw: say which option, keep its error.
+      throw new InvalidArgumentError(`Could not read ${label}: reading its properties threw`, {
+        cause,
+      });
+    }
   }
   throw new InvalidArgumentError(
     `Expected ${label} to be ioredis options or a redis:// URL, got ${connection === null ? 'null' : typeof connection}`,

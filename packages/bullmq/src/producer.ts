@@ -28,10 +28,16 @@ import {
   TaskTimeoutError,
   UncloneableInputError,
 } from '@tandem/workers';
-import { checkDuration, checkFunction, startTimer, type Timer } from '@tandem/workers/internal';
+import {
+  AbortFanout,
+  checkDuration,
+  checkFunction,
+  inspectValue,
+  startTimer,
+  type Timer,
+} from '@tandem/workers/internal';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AbortFanout } from './abort-fanout.js';
 import { Admission } from './admission.js';
 import { splitBatch } from './batch-split.js';
 import { Canceller } from './cancel.js';
@@ -242,8 +248,14 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
     try {
       text = encode(input);
     } catch (error) {
-      const path = batch ? 'inputs' : 'input';
-      throw new UncloneableInputError(name, path, describeCloneFailure(error));
+      // Only on failure: walk the value to name the part at fault, as the local pool does.
+      const root = batch ? 'inputs' : 'input';
+      const { problem } = inspectValue(input, false, root);
+      throw new UncloneableInputError(
+        name,
+        problem?.path ?? root,
+        problem?.kind ?? describeCloneFailure(error),
+      );
     }
     checkPayload('input', text, this.options.maxPayloadBytes);
     const data: JobData = { v: WIRE_VERSION, i: text };
