@@ -1,0 +1,150 @@
+// The producer against a raw BullMQ worker that follows the wire contract: run, map, scope and
+// pipeline through Redis; errors keep class, code and cause; stats and onSettled.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { Engine, type TaskSettledEvent } from '@tandem/core';
+import { defineTasks, TandemError } from '@tandem/workers';
+import { bullmq } from '../src/index.ts';
+import {
+  freshQueue,
+  needsRedis,
+  rawWorker,
+  register,
+  stopTestRedis,
+  testRedis,
+} from './producer-harness.ts';
+
+after(stopTestRedis);
+
+class QuotaError extends TandemError {
+  override readonly code = 'ERR_TANDEM_TEST_QUOTA' as const;
+}
+
+const tasks = defineTasks({
+  double: (n: number) => n * 2,
+  shape: (v: Map<string, Date>) => v,
+  fail: (_: string): number => {
+    throw new RangeError('bad', { cause: new Error('root') });
+  },
+});
+
+const handlers = {
+  double: (n: number) => n * 2,
+  shape: (v: unknown) => v,
+  fail: (what: string) => {
+    if (what === 'coded') {
+      const error = Object.assign(new Error('quota'), { code: 'E_QUOTA', extra: 7 });
+      throw error;
+    }
+    throw new RangeError('bad', { cause: new Error('root') });
+  },
+};
+
+test('engine.run goes through Redis to a worker and back, with structured-clone fidelity', {
+  skip: needsRedis,
+  timeout: 30_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  const worker = rawWorker(redis.url, queue, handlers);
+  t.after(() => worker.close());
+  const engine = await Engine.start<typeof tasks>({
+    backend: bullmq({ connection: redis.url, queue }),
+  });
+  t.after(() => engine.close());
+  assert.equal(engine.pool.kind, 'bullmq');
+  assert.equal(await engine.run('double', 21), 42);
+  const value = new Map([['at', new Date(0)]]);
+  assert.deepEqual(await engine.run('shape', value), value);
+});
+
+test('errors keep their class, code, cause and properties', {
+  skip: needsRedis,
+  timeout: 30_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  const worker = rawWorker(redis.url, queue, handlers);
+  t.after(() => worker.close());
+  const engine = await Engine.start<typeof tasks>({
+    backend: bullmq({ connection: redis.url, queue }),
+  });
+  t.after(() => engine.close());
+  const error = await engine.run('fail', 'plain').catch((e: unknown) => e);
+  assert.ok(error instanceof RangeError);
+  assert.equal((error.cause as Error).message, 'root');
+  const coded = await engine.run('fail', 'coded').catch((e: unknown) => e);
+  assert.equal((coded as { code: string }).code, 'E_QUOTA');
+  assert.equal((coded as { extra: number }).extra, 7);
+  void QuotaError;
+});
+
+test('map, scope and pipeline run through the backend; map sends one job per batch', {
+  skip: needsRedis,
+  timeout: 30_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  const worker = rawWorker(redis.url, queue, handlers);
+  t.after(() => worker.close());
+  await register(redis.url, queue, 'w1', { names: ['double', 'shape', 'fail'], threads: 2 });
+  const engine = await Engine.start<typeof tasks>({
+    backend: bullmq({ connection: redis.url, queue }),
+  });
+  t.after(() => engine.close());
+  assert.equal(engine.pool.threads, 2);
+  assert.deepEqual(engine.pool.taskNames, ['double', 'fail', 'shape']);
+  const items = Array.from({ length: 50 }, (_, i) => i);
+  const before = engine.stats().pool.messages;
+  assert.deepEqual(
+    await engine.map('double', items, { batch: 10 }),
+    items.map((i) => i * 2),
+  );
+  assert.equal(engine.stats().pool.messages - before, 5, 'one job per batch');
+  const settled = await engine.map('fail', ['a', 'b'], { settle: true, batch: 2 });
+  assert.equal(settled[0]!.status, 'rejected');
+  const sum = await engine.scope(async () => {
+    const [a, b] = await Promise.all([engine.run('double', 1), engine.run('double', 2)]);
+    return a + b;
+  });
+  assert.equal(sum, 6);
+  const out: number[] = [];
+  async function* source() {
+    yield* [1, 2, 3];
+  }
+  for await (const n of engine.pipeline(source()).cpu('double')) out.push(n as number);
+  assert.deepEqual(out.sort(), [2, 4, 6]);
+});
+
+test('stats and onSettled describe remote runs as local ones', {
+  skip: needsRedis,
+  timeout: 30_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  const worker = rawWorker(redis.url, queue, handlers);
+  t.after(() => worker.close());
+  const engine = await Engine.start<typeof tasks>({
+    backend: bullmq({ connection: redis.url, queue }),
+  });
+  t.after(() => engine.close());
+  const events: TaskSettledEvent[] = [];
+  const off = engine.pool.onSettled((event) => events.push(event));
+  await engine.run('double', 1);
+  await engine.run('fail', 'x').catch(() => {});
+  off();
+  assert.deepEqual(
+    events.map((e) => [e.task, e.outcome]),
+    [
+      ['double', 'ok'],
+      ['fail', 'error'],
+    ],
+  );
+  for (const e of events) assert.ok(e.waitMs >= 0 && e.runMs >= 0 && e.orphanMs === 0);
+  const stats = engine.stats().pool;
+  assert.equal(stats.completed, 1);
+  assert.equal(stats.failed, 1);
+  assert.equal(stats.queued, 0);
+  assert.equal(stats.running, 0);
+  assert.equal(stats.waitTime.count, 2);
+});
