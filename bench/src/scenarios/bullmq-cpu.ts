@@ -6,10 +6,13 @@
  *
  * @module
  */
+
+import type { Redis } from 'ioredis';
 import type { Row } from '../runner/result.ts';
 import { rateOf } from '../runner/spread.ts';
 import { interleavedRounds, timeOnce } from '../runner/workload.ts';
 import { type QueueEngine, startLocal, startProducer } from './bullmq-engines.ts';
+import { connectedClients } from './bullmq-redis.ts';
 import type { QueueWorkers } from './bullmq-workers.ts';
 
 export const SPIN_MICROS = 20_000;
@@ -20,6 +23,8 @@ export interface CpuResult {
   rounds: number;
   /** Median rates (jobs/s) by key. */
   rate: Map<string, number>;
+  /** Redis connections one tandem-worker process opened, and one producer. */
+  connections: { worker: number; producer: number };
 }
 
 export const cpuKeys = {
@@ -31,21 +36,28 @@ export const cpuKeys = {
 
 export async function measureCpu(options: {
   url: string;
+  client: Redis;
   workers: QueueWorkers;
   threads: number;
   quick: boolean;
   log(message: string): void;
 }): Promise<CpuResult> {
-  const { url, workers, threads, quick, log } = options;
+  const { url, client, workers, threads, quick, log } = options;
   const jobs = quick ? 24 : 200;
   const rounds = quick ? 1 : 3;
   const queue = 'bench-cpu';
+  const before = await connectedClients(client);
   const worker = await workers.tandem({ queue, threads });
+  const withWorker = await connectedClients(client);
   let local: QueueEngine | undefined;
   let remote: QueueEngine | undefined;
   try {
     local = await startLocal(threads);
     remote = await startProducer(url, queue);
+    const connections = {
+      worker: withWorker - before,
+      producer: (await connectedClients(client)) - withWorker,
+    };
     const items = Array.from({ length: jobs }, () => SPIN_MICROS);
     const runAll = (engine: QueueEngine) => () =>
       timeOnce(() => Promise.all(items.map((us) => engine.run('spin', us))));
@@ -83,7 +95,7 @@ export async function measureCpu(options: {
       const base = row.label.includes('map()') ? localMap : localRun;
       if (base !== undefined) row.extra!['× local'] = row.value.median / base;
     }
-    return { rows, jobs, rounds, rate };
+    return { rows, jobs, rounds, rate, connections };
   } finally {
     await remote?.close();
     await local?.close();

@@ -104,6 +104,18 @@ export async function measureNoop(options: {
         round: (count: number) => runWindowed(count, IN_FLIGHT, (i) => producer.run(i)),
       };
     };
+    // Every producer reads the queue's whole event stream: a second one on the same queue
+    // costs Redis (and itself) a copy of every event, its own jobs or not.
+    const twoProducers = async (of: { worker: WorkerProcess; engine: QueueEngine }) => {
+      const second = await startProducer(redis.url, 'bench-noop-default');
+      engines.push(second);
+      const pair = [of.engine, second];
+      return {
+        label: `bullmq run(), 2 producers on one queue, concurrency ${defaultConcurrency}`,
+        worker: of.worker,
+        round: (count: number) => runWindowed(count, IN_FLIGHT, (i) => pair[i % 2]!.run('noop', i)),
+      };
+    };
     const run = (engine: QueueEngine) => (count: number) =>
       runWindowed(count, IN_FLIGHT, (i) => engine.run('noop', i));
     const configs: Config[] = [
@@ -111,6 +123,7 @@ export async function measureNoop(options: {
       { label: byHigh.label, worker: byHigh.worker, round: run(byHigh.engine) },
       await rawConfig(defaultConcurrency),
       await rawConfig(high),
+      await twoProducers(byDefault),
       {
         label: 'bullmq map() (default batch), concurrency default',
         worker: byDefault.worker,

@@ -113,3 +113,8 @@ export function totalCalls(cost: RedisCost): number {
   for (const count of cost.calls.values()) total += count;
   return total;
 }
+
+/** Client connections Redis has now (the bench's own included). */
+export async function connectedClients(client: Redis): Promise<number> {
+  return Number(fields(await client.info('clients')).get('connected_clients'));
+}

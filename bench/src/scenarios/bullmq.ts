@@ -70,7 +70,14 @@ export const bullmqThroughput: Scenario = {
     const { quick, threads, log } = context;
     return withRedis(async (redis, workers) => {
       log('  a: 20 ms CPU jobs');
-      const cpu = await measureCpu({ url: redis.url, workers, threads, quick, log });
+      const cpu = await measureCpu({
+        url: redis.url,
+        client: redis.client,
+        workers,
+        threads,
+        quick,
+        log,
+      });
       log('  b, c: no-op jobs');
       const noop = await measureNoop({ redis, workers, threads, quick, log });
       const rows: Row[] = [...cpu.rows, ...noop.rows];
@@ -96,6 +103,7 @@ export const bullmqThroughput: Scenario = {
         `b, lone job: ${noop.lone?.samples ?? 0} jobs one after the other, each submitted once the previous settled: p50 ${fixed(noop.lone?.p50, 2)} ms, p99 ${fixed(noop.lone?.p99, 2)} ms, mean ${fixed(noop.lone?.mean, 2)} ms.`,
         'c: per job, median over the rounds: Redis command calls from INFO commandstats (Lua scripts’ inner redis.call()s count, as Redis counts them; the bench’s own INFO calls do not), Redis CPU from INFO cpu (used_cpu_user + used_cpu_sys, all its threads), bytes in + out on Redis’s client sockets from INFO stats, producer CPU (this process, process.cpuUsage) and the worker process’s CPU (/proc, its threads included).',
         `c, calls per job by command (median round): ${top.join(' · ')}.`,
+        `Connections to Redis (INFO clients): one tandem-worker process opened ${cpu.connections.worker}, one producer ${cpu.connections.producer}.`,
         'One 2-core machine holds Redis, the producer and the worker process (its event loop and its threads), so the no-op rates are bounded by their sharing, not by Redis alone: docs/scale-out.md turns the per-job costs into what one Redis primary sustains.',
       ];
       return { metric, rows, targets, notes };
