@@ -66,9 +66,9 @@ export async function measureNoop(options: {
   log(message: string): void;
 }): Promise<NoopResult> {
   const { redis, workers, threads, quick, log } = options;
-  const jobs = quick ? 400 : 5_000;
+  const jobs = quick ? 300 : 5_000;
   const rounds = quick ? 1 : 3;
-  const loneJobs = quick ? 100 : 1_000;
+  const loneJobs = quick ? 50 : 1_000;
   const high = 64;
   const defaultConcurrency = 2 * threads;
   const engines: QueueEngine[] = [];
@@ -84,15 +84,7 @@ export async function measureNoop(options: {
       engines.push(engine);
       return { label, worker, engine };
     };
-    const byDefault = await tandemConfig(
-      `bullmq run(), tandem-worker concurrency ${defaultConcurrency} (default)`,
-      'bench-noop-default',
-    );
-    const byHigh = await tandemConfig(
-      `bullmq run(), tandem-worker concurrency ${high}`,
-      'bench-noop-high',
-      high,
-    );
+
     const rawConfig = async (concurrency: number) => {
       const queue = `bench-raw-${concurrency}`;
       const worker = await workers.raw(queue, concurrency);
@@ -116,13 +108,23 @@ export async function measureNoop(options: {
         round: (count: number) => runWindowed(count, IN_FLIGHT, (i) => pair[i % 2]!.run('noop', i)),
       };
     };
+    // The worker processes start together (each takes a second or two to load).
+    const [byDefault, byHigh, rawDefault, rawHigh] = await Promise.all([
+      tandemConfig(
+        `bullmq run(), tandem-worker concurrency ${defaultConcurrency} (default)`,
+        'bench-noop-default',
+      ),
+      tandemConfig(`bullmq run(), tandem-worker concurrency ${high}`, 'bench-noop-high', high),
+      rawConfig(defaultConcurrency),
+      rawConfig(high),
+    ]);
     const run = (engine: QueueEngine) => (count: number) =>
       runWindowed(count, IN_FLIGHT, (i) => engine.run('noop', i));
     const configs: Config[] = [
       { label: byDefault.label, worker: byDefault.worker, round: run(byDefault.engine) },
       { label: byHigh.label, worker: byHigh.worker, round: run(byHigh.engine) },
-      await rawConfig(defaultConcurrency),
-      await rawConfig(high),
+      rawDefault,
+      rawHigh,
       await twoProducers(byDefault),
       {
         label: 'bullmq map() (default batch), concurrency default',
@@ -147,7 +149,7 @@ export async function measureNoop(options: {
         return false;
       }
     };
-    for (const config of configs) await attempt(config, () => config.round(quick ? 100 : 500));
+    for (const config of configs) await attempt(config, () => config.round(quick ? 50 : 500));
 
     const times = new Map<string, number[]>(configs.map((c) => [c.label, []]));
     const costs = new Map<
