@@ -66,7 +66,7 @@ export async function measureNoop(options: {
   log(message: string): void;
 }): Promise<NoopResult> {
   const { redis, workers, threads, quick, log } = options;
-  const jobs = quick ? 300 : 5_000;
+  const jobs = quick ? 300 : 3_000;
   const rounds = quick ? 1 : 3;
   const loneJobs = quick ? 50 : 1_000;
   const high = 64;
