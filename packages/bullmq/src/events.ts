@@ -9,7 +9,8 @@
  * @module
  */
 import { type ConnectionOptions, QueueEvents } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { pause } from './connection-errors.js';
 
 /** What the producer does with each event (none of them may throw). */
 export interface EventHandlers {
@@ -24,6 +25,8 @@ export interface EventHandlers {
   removed(jobId: string): void;
   /** The events connection is back after a drop. */
   reconnected(): void;
+  /** An entry the reader could not parse was stepped over: its event is lost. */
+  skipped(): void;
   error(error: unknown): void;
 }
 
@@ -38,6 +41,8 @@ export function compareStreamIds(a: string, b: string): number {
 }
 
 const STREAM_ID = /^\d+-\d+$/;
+/** Pause before the reader is started again after it failed. */
+const RESTART_MS = 1000;
 
 const noop = () => {};
 const ignore: EventHandlers = {
@@ -49,6 +54,7 @@ const ignore: EventHandlers = {
   duplicated: noop,
   removed: noop,
   reconnected: noop,
+  skipped: noop,
   error: noop,
 };
 
@@ -56,13 +62,27 @@ export class EventFeed {
   readonly #events: QueueEvents;
   #lastSeen: string;
   #armed = false;
+  #closed = false;
+  /** `lastSeen` when the reader last failed. */
+  #failedAt: string | undefined;
+  readonly #client: Redis;
+  readonly #eventsKey: string;
   #running: Promise<void> | undefined;
   /** Set by the producer before `run()`; events are read only after. */
   handlers: EventHandlers = ignore;
 
   /** Opens the reader (its own blocking connection); it reads once `run()` is called. */
-  constructor(bullQueue: string, connection: RedisOptions, prefix: string, tail: string) {
+  constructor(
+    bullQueue: string,
+    connection: RedisOptions,
+    prefix: string,
+    tail: string,
+    client: Redis,
+    eventsKey: string,
+  ) {
     this.#lastSeen = tail;
+    this.#client = client;
+    this.#eventsKey = eventsKey;
     this.#events = new QueueEvents(bullQueue, {
       connection: connection as ConnectionOptions,
       prefix,
@@ -107,16 +127,61 @@ export class EventFeed {
   /** Starts reading; from now on a `ready` of the connection means it came back. */
   run(onError: (error: unknown) => void): void {
     this.#armed = true;
-    this.#running ??= this.#events.run().catch(onError);
+    this.#running ??= this.#read(onError);
+  }
+
+  /**
+   * QueueEvents' loop survives dropped connections, but not a throw while it parses an event
+   * (another client's malformed entry): then it is started again from the last id delivered,
+   * and if it fails there again, from the entry after (that entry's event is lost: the
+   * producer reconciles).
+   */
+  async #read(onError: (error: unknown) => void): Promise<void> {
+    for (;;) {
+      try {
+        await this.#events.run();
+        return;
+      } catch (error) {
+        if (this.#closed) return;
+        onError(error);
+        await pause(RESTART_MS);
+        if (this.#closed) return;
+        if (this.#lastSeen === this.#failedAt) await this.#stepOver();
+        this.#failedAt = this.#lastSeen;
+        (this.#events.opts as { lastEventId?: string }).lastEventId = this.#lastSeen;
+      }
+    }
+  }
+
+  async #stepOver(): Promise<void> {
+    try {
+      const next = await this.#client.xrange(
+        this.#eventsKey,
+        `(${this.#lastSeen}`,
+        '+',
+        'COUNT',
+        1,
+      );
+      if (next[0] === undefined) return;
+      this.#lastSeen = next[0][0];
+      this.handlers.skipped();
+    } catch {
+      // Unreachable: the next failure tries again.
+    }
   }
 
   /** Stops reading and closes the connection. */
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#events.close();
   }
 
-  /** Drops the connection at once (used when a start fails or a close hangs). */
-  disconnect(): Promise<void> {
-    return this.#events.disconnect();
+  /**
+   * Drops the connection at once, connected or not (a start that failed, a close that hangs).
+   * `QueueEvents.disconnect()` would first wait for a connection that may never come.
+   */
+  async abort(): Promise<void> {
+    this.#closed = true;
+    await this.#events.getBackend().close(true);
   }
 }

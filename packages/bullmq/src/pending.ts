@@ -47,6 +47,8 @@ export interface JobEntry {
   readonly addDone: Deferred<void>;
   /** When it went active (last time), 0 while queued. */
   activeAt: number;
+  /** When this producer last heard of it (an event, its add, a lookup). */
+  seenAt: number;
   /** Its last waiter cancelled: the job itself is being removed or told to stop. */
   cancelling: boolean;
   /** A cancel flag was set for a running worker: delete it once the job ends. */
@@ -114,6 +116,7 @@ export class PendingJobs {
       added: false,
       addDone: deferred<void>(),
       activeAt: 0,
+      seenAt: clock().now(),
       cancelling: false,
       signalled: false,
       done: false,

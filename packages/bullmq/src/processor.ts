@@ -19,6 +19,10 @@ import { failureCarrier } from './failure.js';
 import { PROGRESS_INTERVAL_MS, ProgressThrottle } from './progress-throttle.js';
 import { checkPayload, decode, encode, readJobData } from './wire.js';
 
+/** Reasons given to `worker.cancelJob`. */
+export const CANCELLED_BY_PRODUCER = 'its producer cancelled it';
+export const LOCK_LOST = 'its lock was lost, so it may run again elsewhere';
+
 export interface ProcessorOptions {
   engine: Engine;
   /** The task names of the local task module. */
@@ -54,12 +58,11 @@ async function processJob(
 ): Promise<string> {
   const id = job.id ?? '';
   const controller = new AbortController();
-  // BullMQ aborts with a bare string ('cancelled', 'lock lost'): the run gets a coded error.
+  // worker.cancelJob aborts with a bare string (CANCELLED_BY_PRODUCER, LOCK_LOST): the run
+  // gets a coded error.
   const onCancel = () =>
     controller.abort(
-      new CancelledError(
-        `Job ${id} was cancelled (${String(bullSignal?.reason)}); it will not be retried.`,
-      ),
+      new CancelledError(`Job ${id} was stopped here: ${String(bullSignal?.reason)}.`),
     );
   if (bullSignal?.aborted) onCancel();
   else bullSignal?.addEventListener('abort', onCancel, { once: true });

@@ -10,8 +10,7 @@ import { BullmqBackend } from './producer.js';
 import { type BullmqOptions, resolveBullmqOptions } from './producer-options.js';
 
 export { awaitJob } from './await-job.js';
-export type { QueueCounts } from './producer.js';
-export { BullmqBackend } from './producer.js';
+export type { BullmqBackend, QueueCounts } from './producer.js';
 export type { BullmqBackoff, BullmqKeep, BullmqOptions } from './producer-options.js';
 export { queueCounts } from './queue-counts.js';
 

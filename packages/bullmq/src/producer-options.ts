@@ -98,7 +98,7 @@ export function resolveBullmqOptions(options: unknown): ResolvedBullmqOptions {
     );
   }
   const o = readOnce(options, 'options');
-  const connection = redisOptions('options.connection', o.connection);
+  const connection = readConnection(o.connection);
   const queue = checkName('options.queue', o.queue);
   const version = o.version === undefined ? '1' : checkName('options.version', o.version);
   const prefix = o.prefix === undefined ? 'bull' : checkName('options.prefix', o.prefix);
@@ -161,6 +161,19 @@ function readField(value: object, field: string, label: string): unknown {
     throw new InvalidArgumentError(
       `Could not read ${label}.${field}: reading it threw (see error.cause)`,
       { cause },
+    );
+  }
+}
+
+/** The connection's options, copied (a Proxy whose traps throw is refused with a code). */
+function readConnection(value: unknown): RedisOptions {
+  try {
+    return redisOptions('options.connection', value);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    throw new InvalidArgumentError(
+      'Could not read options.connection: copying it threw (see error.cause)',
+      { cause: error },
     );
   }
 }

@@ -2,8 +2,9 @@
  * `BullmqBackend`: the `TaskBackend` an Engine is started with to run its tasks on
  * `tandem-worker` processes through BullMQ. A run is a job (a `map` batch is one job); its
  * result comes back on the producer's one event reader and settles the caller exactly once.
- * This file is the lifecycle: start, submit, settle, close. Waiting jobs are in `pending.ts`,
- * events in `events.ts`, the lost-event net in `reconcile.ts`, cancellation in `cancel.ts`.
+ * This file is the lifecycle: submit, settle, close. Start-up is in `start.ts`, waiting jobs in
+ * `pending.ts`, events in `events.ts`, the lost-event net in `reconcile.ts`, cancellation in
+ * `cancel.ts`, the `maxQueue` bound in `admission.ts`, workers and counts in `queue-view.ts`.
  *
  * @module
  */
@@ -18,7 +19,6 @@ import {
   PoolClosedError,
   PoolDestroyedError,
   type PoolStats,
-  QueueFullError,
   type RunOptions,
   type TaskBackend,
   type TaskInput,
@@ -27,42 +27,32 @@ import {
   type TaskSettledListener,
   TaskTimeoutError,
   UncloneableInputError,
-  WorkerCrashedError,
 } from '@tandem/workers';
-import {
-  checkDuration,
-  checkFunction,
-  checkIdempotencyKey,
-  checkSignal,
-  type Deferred,
-  deferred,
-  startTimer,
-  type Timer,
-} from '@tandem/workers/internal';
+import { checkDuration, checkFunction, startTimer, type Timer } from '@tandem/workers/internal';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AbortFanout } from './abort-fanout.js';
+import { Admission } from './admission.js';
+import { splitBatch } from './batch-split.js';
 import { Canceller } from './cancel.js';
 import { isConnectionError, pause } from './connection-errors.js';
-import { JobLostError, WireFormatError } from './errors.js';
+import { PayloadTooLargeError } from './errors.js';
 import type { EventFeed } from './events.js';
-import { readFailure } from './failure.js';
+import { jobEnd } from './job-end.js';
 import { keyedJobId, randomJobId } from './job-id.js';
 import { type JobEntry, PendingJobs, type Waiter } from './pending.js';
 import type { ResolvedBullmqOptions } from './producer-options.js';
+import { type QueueCounts, QueueView } from './queue-view.js';
 import { type Found, Reconciler } from './reconcile.js';
-import { readWorkers, type WorkerCensus } from './registry-reader.js';
-import { startBackend } from './start.js';
+import type { WorkerCensus } from './registry-reader.js';
+import { describeCloneFailure, type ReadRunOptions, readRunOptions } from './run-options.js';
+import { type StartSettings, startBackend } from './start.js';
 import { checkPayload, decode, encode, type JobData, WIRE_VERSION } from './wire.js';
 
-/** The registry is read this often (workers refresh it every 5 s). */
-const REGISTRY_MS = 5000;
-/** Queue counts behind `estimateWait` are refreshed at most this often. */
-const COUNTS_MS = 1000;
-/** `destroy()` gives its cancel commands and the connections' goodbyes this long. */
+/** `destroy()` gives its cancel commands, then the connections' goodbyes, this long each. */
 const GOODBYE_MS = 2000;
 
-/** What `start` hands the constructor. */
+/** What `start` opened, handed to the constructor. */
 export interface Opened {
   queue: Queue;
   client: Redis;
@@ -78,37 +68,29 @@ export interface Opened {
  * `code`, `cause` kept), `signal.reason`, `TaskTimeoutError` (its `deadline`, timed here, or
  * its `timeout`, timed by the worker), `WorkerCrashedError` (the job stalled past the
  * worker's `maxStalledCount`), `JobLostError` (the job vanished from Redis),
+ * `RemoteFailureError` (failed by something other than a Tandem worker),
  * `PayloadTooLargeError`, `UncloneableInputError`, `QueueFullError`, `PoolClosedError` or
  * `PoolDestroyedError`.
  */
 export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBackend<Tasks> {
   readonly options: ResolvedBullmqOptions;
   readonly #startTimeout: number;
-  readonly #maxQueue: number;
-  readonly #onFull: 'wait' | 'reject';
   readonly #queue: Queue;
   readonly #client: Redis;
   readonly #feed: EventFeed;
+  readonly #view: QueueView;
   readonly #jobs: PendingJobs;
+  readonly #admission: Admission;
   readonly #reconciler: Reconciler;
   readonly #canceller: Canceller;
   readonly #aborts: AbortFanout<[JobEntry, Waiter]>;
   readonly #startedAt = clock().now();
-  #census: WorkerCensus;
-  /** Callers waiting for room (`onFull: 'wait'`), first come first served. */
-  readonly #room: Deferred<void>[] = [];
-  #idle: Deferred<void> | undefined;
+  #idle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
   #destroyed = false;
   #added = 0;
   #reconcileTimer: Timer | undefined;
-  #registryTimer: Timer | undefined;
-  #counts: { waiting: number; at: number; refreshing: boolean } = {
-    waiting: 0,
-    at: Number.NEGATIVE_INFINITY,
-    refreshing: false,
-  };
 
   /**
    * Connects to Redis, reads the event stream's tail and the worker registry, and starts the
@@ -116,39 +98,32 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
    * when it fails.
    *
    * @throws StartTimeoutError (`ERR_TANDEM_START_TIMEOUT`) when Redis cannot be reached in time,
-   * `signal.reason`.
+   * `signal.reason`, option errors for a bad context.
    */
   static start<Tasks extends TaskMap = TaskMap>(
     options: ResolvedBullmqOptions,
     context: BackendStartContext,
   ): Promise<BullmqBackend<Tasks>> {
-    return startBackend(
-      options,
-      context,
-      (opened, start) => new BullmqBackend<Tasks>(options, start, opened),
-    );
+    return startBackend(options, context, (opened, settings) => {
+      return new BullmqBackend<Tasks>(options, settings, opened);
+    });
   }
 
-  private constructor(
-    options: ResolvedBullmqOptions,
-    start: { startTimeout: number; maxQueue: number; onFull: 'wait' | 'reject' },
-    opened: Opened,
-  ) {
+  private constructor(options: ResolvedBullmqOptions, settings: StartSettings, opened: Opened) {
     this.options = options;
-    this.#startTimeout = start.startTimeout;
-    this.#maxQueue = start.maxQueue;
-    this.#onFull = start.onFull;
+    this.#startTimeout = settings.startTimeout;
     this.#queue = opened.queue;
     this.#client = opened.client;
     this.#feed = opened.feed;
-    this.#census = opened.census;
+    this.#view = new QueueView(this.#queue, this.#client, options.keys, opened.census);
+    this.#admission = new Admission(settings.maxQueue, settings.onFull);
     this.#jobs = new PendingJobs(() => this.#onLeave());
     this.#reconciler = new Reconciler(
       this.#queue,
       this.#client,
       this.#jobs,
       () => this.#feed.lastSeen,
-      (entry, found) => this.#settleFound(entry, found),
+      (entry, found) => this.#settle(entry, found),
     );
     this.#canceller = new Canceller(
       this.#queue,
@@ -160,33 +135,41 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
     this.#aborts = new AbortFanout(([entry, waiter], reason) =>
       this.#canceller.cancel(entry, waiter, reason),
     );
+    const heard = (id: string): JobEntry | undefined => {
+      const entry = this.#jobs.get(id);
+      if (entry !== undefined) entry.seenAt = clock().now();
+      return entry;
+    };
     this.#feed.handlers = {
       active: (id) => {
-        const entry = this.#jobs.get(id);
-        if (entry !== undefined && entry.activeAt === 0) entry.activeAt = clock().now();
+        const entry = heard(id);
+        if (entry !== undefined && entry.activeAt === 0) entry.activeAt = entry.seenAt;
       },
       requeued: (id) => {
-        const entry = this.#jobs.get(id);
+        const entry = heard(id);
         if (entry !== undefined) entry.activeAt = 0;
       },
       completed: (id, returnvalue) => {
-        const entry = this.#jobs.get(id);
-        if (entry !== undefined) this.#settleFound(entry, { state: 'completed', returnvalue });
+        const entry = heard(id);
+        if (entry !== undefined) this.#settle(entry, { state: 'completed', returnvalue });
       },
       failed: (id, failedReason) => {
-        const entry = this.#jobs.get(id);
-        if (entry !== undefined) this.#settleFound(entry, { state: 'failed', failedReason });
+        const entry = heard(id);
+        if (entry !== undefined) this.#settle(entry, { state: 'failed', failedReason });
       },
-      progress: (id, data) => this.#onProgress(id, data),
+      progress: (id, data) => {
+        const entry = heard(id);
+        if (entry !== undefined) this.#progress(entry, data);
+      },
       // An add of an id that exists gets no further event if that job has finished.
       duplicated: (id) => this.#lookUpLater(id),
       removed: (id) => this.#lookUpLater(id),
       reconnected: () => void this.#reconciler.checkGap(),
+      skipped: () => void this.#reconciler.checkAll(),
       error: () => {},
     };
     this.#feed.run(() => {});
     this.#scheduleReconcile();
-    this.#scheduleRegistry();
   }
 
   /** `'bullmq'`. */
@@ -196,7 +179,7 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
 
   /** Threads of the live registered workers (1 while none is registered): sizes `map` batches. */
   get threads(): number {
-    return Math.max(1, this.#census.threads);
+    return Math.max(1, this.#view.census.threads);
   }
 
   /** Ms that start-up was allowed to take. */
@@ -206,7 +189,7 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
 
   /** Task names the live workers run (their union); undefined while no worker is registered. */
   get taskNames(): readonly string[] | undefined {
-    return this.#census.taskNames;
+    return this.#view.census.taskNames;
   }
 
   /**
@@ -214,7 +197,8 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
    * the job's start; `deadline` here, from this call (and passed on, so a worker does not start
    * a job past it). `transfer` is ignored (nothing can be moved to another process).
    * `idempotencyKey`: runs of the same task and key are one job, for as long as it is kept
-   * (`keep.age`) — a second run awaits the first one's result; see {@link awaitJob}.
+   * (`keep.age`) — a second run awaits the first one's result; see `awaitJob`. `onProgress`
+   * gets the task's progress only if the run that added the job asked for it.
    *
    * @throws (as a rejection) UncloneableInputError, PayloadTooLargeError, PoolClosedError,
    * QueueFullError (`onFull: 'reject'`) and option errors before anything is sent.
@@ -231,11 +215,17 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
     }
   }
 
-  /** `map`'s entry: the items as one job; only `signal` and `deadline` apply. */
+  /**
+   * `map`'s entry: the items as one job (split in parts that fit `maxPayloadBytes` when they
+   * do not, see `batch-split.ts`); only `signal` and `deadline` apply.
+   */
   [kRunBatch](name: string, items: unknown[], options: RunOptions): Promise<BatchOutcome> {
     try {
       return this.#submit(name, items, true, options) as Promise<BatchOutcome>;
     } catch (error) {
+      if (error instanceof PayloadTooLargeError && Array.isArray(items)) {
+        return splitBatch(items, error, (part) => this[kRunBatch](name, part, options));
+      }
       return Promise.reject(error);
     }
   }
@@ -251,11 +241,8 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
     try {
       text = encode(input);
     } catch (error) {
-      throw new UncloneableInputError(
-        name,
-        batch ? 'inputs' : 'input',
-        describeCloneFailure(error),
-      );
+      const path = batch ? 'inputs' : 'input';
+      throw new UncloneableInputError(name, path, describeCloneFailure(error));
     }
     checkPayload('input', text, this.options.maxPayloadBytes);
     const data: JobData = { v: WIRE_VERSION, i: text };
@@ -263,70 +250,62 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
     if (o.timeout !== undefined && Number.isFinite(o.timeout)) data.t = o.timeout;
     if (o.deadline !== undefined && Number.isFinite(o.deadline)) data.d = Date.now() + o.deadline;
     if (o.onProgress !== undefined) data.p = 1;
-    const id = o.idempotencyKey === undefined ? randomJobId() : keyedJobId(name, o.idempotencyKey);
+    const keyed = o.idempotencyKey !== undefined;
+    const id = keyed ? keyedJobId(name, o.idempotencyKey!) : randomJobId();
     const existing = this.#jobs.get(id);
     if (existing !== undefined && !existing.cancelling) return this.#wait(existing, o);
-    if (existing === undefined && this.#hasRoom()) return this.#enqueue(id, name, batch, data, o);
-    if (existing === undefined && this.#onFull === 'reject')
-      throw new QueueFullError(this.#maxQueue);
-    return this.#enqueueLater(id, name, batch, data, o, existing);
+    if (existing === undefined && this.#admission.hasRoom(this.#jobs.size)) {
+      return this.#enqueue(id, name, keyed, batch, data, o);
+    }
+    if (existing === undefined) this.#admission.refuse();
+    return this.#enqueueLater(id, name, keyed, batch, data, o, existing);
   }
 
-  #hasRoom(): boolean {
-    return this.#jobs.size + this.#room.length < this.#maxQueue;
-  }
-
-  /** Waits for room (or for a job with the same key to finish cancelling), then enqueues. */
+  /** Waits for room, or for a job with the same key to finish cancelling; then enqueues. */
   async #enqueueLater(
     id: string,
     name: string,
+    keyed: boolean,
     batch: boolean,
     data: JobData,
     o: ReadRunOptions,
     existing: JobEntry | undefined,
   ): Promise<unknown> {
-    const submittedAt = clock().now();
-    const gate = deferred<void>();
-    const onAbort = () => gate.reject(o.signal!.reason);
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer =
-      o.deadline === undefined
-        ? undefined
-        : startTimer(o.deadline, () =>
-            gate.reject(new TaskTimeoutError(name, o.deadline!, 'deadline')),
-          );
+    let waited: number;
+    let admitted = false;
+    if (existing === undefined) {
+      waited = await this.#admission.wait(name, o.signal, o.deadline);
+      admitted = true;
+    } else {
+      const since = clock().now();
+      await unlessAborted(existing.finished.promise, o.signal);
+      waited = clock().now() - since;
+    }
     try {
-      if (existing !== undefined) {
-        await Promise.race([existing.finished.promise, gate.promise]);
-      } else {
-        this.#room.push(gate);
-        await gate.promise;
+      if (this.#destroyed) throw new PoolDestroyedError(name);
+      o.signal?.throwIfAborted();
+      const rest = { ...o, deadline: o.deadline === undefined ? undefined : o.deadline - waited };
+      const again = this.#jobs.get(id);
+      if (again !== undefined && !again.cancelling) return this.#wait(again, rest);
+      if (again === undefined && (admitted || this.#admission.hasRoom(this.#jobs.size))) {
+        return this.#enqueue(id, name, keyed, batch, data, rest);
       }
+      if (again === undefined) this.#admission.refuse();
+      return this.#enqueueLater(id, name, keyed, batch, data, rest, again);
     } finally {
-      o.signal?.removeEventListener('abort', onAbort);
-      timer?.cancel();
-      const at = this.#room.indexOf(gate);
-      if (at !== -1) this.#room.splice(at, 1);
+      if (admitted) this.#admission.entered();
     }
-    if (this.#destroyed) throw new PoolDestroyedError(name);
-    const left = o.deadline === undefined ? undefined : o.deadline - (clock().now() - submittedAt);
-    const again = this.#jobs.get(id);
-    if (again !== undefined && !again.cancelling)
-      return this.#wait(again, { ...o, deadline: left });
-    if (again !== undefined || (existing !== undefined && !this.#hasRoom())) {
-      return this.#enqueueLater(id, name, batch, data, { ...o, deadline: left }, again);
-    }
-    return this.#enqueue(id, name, batch, data, { ...o, deadline: left });
   }
 
   #enqueue(
     id: string,
     name: string,
+    keyed: boolean,
     batch: boolean,
     data: JobData,
     o: ReadRunOptions,
   ): Promise<unknown> {
-    const entry = this.#jobs.create(id, name, id.startsWith('k-'), batch);
+    const entry = this.#jobs.create(id, name, keyed, batch);
     const promise = this.#wait(entry, o);
     void this.#add(entry, data);
     return promise;
@@ -339,13 +318,11 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
     if (o.signal !== undefined) waiter.unlisten = this.#aborts.subscribe(o.signal, [entry, waiter]);
     const deadline = o.deadline;
     if (deadline !== undefined) {
-      waiter.deadlineTimer = startTimer(Math.max(0, deadline), () =>
-        this.#canceller.cancel(
-          entry,
-          waiter,
-          new TaskTimeoutError(entry.name, deadline, 'deadline'),
-        ),
-      );
+      const budget = Math.max(0, deadline);
+      waiter.deadlineTimer = startTimer(budget, () => {
+        const timeout = new TaskTimeoutError(entry.name, deadline, 'deadline');
+        this.#canceller.cancel(entry, waiter, timeout);
+      });
     }
     return waiter.caller.promise;
   }
@@ -368,6 +345,7 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
       try {
         await this.#queue.add(entry.name, data, opts);
         entry.added = true;
+        entry.seenAt = clock().now();
         break;
       } catch (error) {
         if (!isConnectionError(error)) {
@@ -382,9 +360,8 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
     entry.addDone.resolve();
   }
 
-  #onProgress(id: string, data: unknown): void {
-    const entry = this.#jobs.get(id);
-    if (entry === undefined || entry.done) return;
+  /** Hands a progress value to each waiter that listens; one that throws is cancelled. */
+  #progress(entry: JobEntry, data: unknown): void {
     let value: unknown;
     try {
       value = decode(data);
@@ -392,10 +369,9 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
       return; // progress is advisory: an unreadable one is dropped
     }
     for (const waiter of [...entry.waiters]) {
-      if (waiter.settled || waiter.reason !== undefined || waiter.onProgress === undefined)
-        continue;
+      if (waiter.settled || waiter.reason !== undefined) continue;
       try {
-        waiter.onProgress(value);
+        waiter.onProgress?.(value);
       } catch (error) {
         this.#canceller.cancel(entry, waiter, new CallbackError('onProgress', error));
       }
@@ -403,29 +379,11 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
   }
 
   /** Settles `entry` from its end as read from an event or from Redis. */
-  #settleFound(entry: JobEntry, found: Found): void {
+  #settle(entry: JobEntry, found: Found): void {
     if (entry.done) return;
     if (entry.signalled) this.#canceller.clearFlag(entry.id);
-    if (found.state === 'lost') {
-      this.#jobs.finish(entry, false, new JobLostError(entry.id, found.detail));
-    } else if (found.state === 'failed') {
-      const read = readFailure(entry.id, found.failedReason);
-      const error =
-        'stalled' in read
-          ? new WorkerCrashedError(entry.name, undefined, { cause: new Error(read.stalled) })
-          : read.error;
-      this.#jobs.finish(entry, false, error);
-    } else {
-      let value: unknown;
-      try {
-        value = decode(found.returnvalue);
-        if (entry.batch) checkBatchOutcome(value);
-      } catch (error) {
-        this.#jobs.finish(entry, false, error);
-        return;
-      }
-      this.#jobs.finish(entry, true, value);
-    }
+    const { ok, value } = jobEnd(entry, found);
+    this.#jobs.finish(entry, ok, value);
   }
 
   /** Looks a job up once its add has settled (an event may beat the add's reply). */
@@ -436,19 +394,16 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
   }
 
   #onLeave(): void {
-    // First come, first served: room for the longest waiting caller.
-    if (this.#room.length > 0 && this.#jobs.size + this.#room.length <= this.#maxQueue) {
-      this.#room.shift()!.resolve();
-    }
-    if (this.#jobs.size === 0 && this.#room.length === 0) this.#idle?.resolve();
+    this.#admission.leave(this.#jobs.size);
+    if (this.#jobs.size === 0 && this.#admission.waiting === 0) this.#idle?.();
   }
 
   #scheduleReconcile(): void {
     this.#reconcileTimer = startTimer(
       this.options.reconcileInterval,
       () => {
-        if (this.#destroyed) return;
-        void this.#reconciler.checkGap().finally(() => {
+        const checks = Promise.all([this.#reconciler.checkGap(), this.#reconciler.checkQuiet()]);
+        void checks.finally(() => {
           if (!this.#destroyed) this.#scheduleReconcile();
         });
       },
@@ -456,52 +411,31 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
     );
   }
 
-  #scheduleRegistry(): void {
-    this.#registryTimer = startTimer(
-      REGISTRY_MS,
-      () => {
-        if (this.#destroyed) return;
-        void this.#refreshCensus().finally(() => {
-          if (!this.#destroyed) this.#scheduleRegistry();
-        });
-      },
-      true,
-    );
-  }
-
-  async #refreshCensus(): Promise<WorkerCensus> {
-    try {
-      this.#census = await readWorkers(this.#client, this.options.keys);
-    } catch {
-      // Keep the last census while Redis is unreachable.
-    }
-    return this.#census;
-  }
-
   /**
-   * A snapshot as a `PoolStats`. Here `queued` counts this producer's jobs not yet started by
-   * a worker (and callers waiting for room), `inWorkers` = `running` its started ones, `threads`
-   * = `size` the live workers' threads; `waitTime` is add → start, `runTime` start → end.
-   * Fields that describe local threads (`depth`, `concurrentTasksPerWorker`, `grace`,
-   * `workersBusy`, `workersReplaced`, `strayErrors`, `stolen`) are 0; `messages` counts jobs added.
+   * A snapshot as a `PoolStats`. Here `queued` counts this producer's jobs no worker has
+   * started yet (and callers waiting for room), `inWorkers` = `running` its started ones,
+   * `threads` = `size` the live workers' threads (0 with none); `waitTime` is submit → start,
+   * `runTime` start → end, as seen here; `messages` counts jobs added. Fields about local
+   * threads (`depth`, `concurrentTasksPerWorker`, `grace`, `workersBusy`, `workersReplaced`,
+   * `strayErrors`, `stolen`) are 0.
    */
   stats(): PoolStats {
-    let queued = this.#room.length;
+    let queued = this.#admission.waiting;
     let running = 0;
     for (const entry of this.#jobs.all()) {
       if (entry.activeAt > 0) running++;
       else queued++;
     }
     const c = this.#jobs.counters;
-    const threads = this.#census.threads;
+    const threads = this.#view.census.threads;
     const elapsed = clock().now() - this.#startedAt;
     return {
       threads,
       size: threads,
       concurrentTasksPerWorker: 0,
       depth: 0,
-      maxQueue: this.#maxQueue,
-      onFull: this.#onFull,
+      maxQueue: this.#admission.maxQueue,
+      onFull: this.#admission.onFull,
       grace: 0,
       queued,
       inWorkers: running,
@@ -538,8 +472,8 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
   /**
    * Ms a job of `name` added now would likely wait before a worker starts it: jobs waiting in
    * the queue (all producers', counted at most once a second off the call path) × the mean run
-   * time of `name` seen here ÷ the live workers' threads. `Infinity` with no live worker or once
-   * closing. An estimate for admission control, not a promise.
+   * time of `name` seen here (1 ms before any) ÷ the live workers' threads. `Infinity` with no
+   * live worker or once closing. An estimate for admission control, not a promise.
    *
    * @throws InvalidArgumentError (`ERR_TANDEM_INVALID_ARGUMENT`) if `name` is not a string.
    */
@@ -547,86 +481,46 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
     if (typeof name !== 'string') {
       throw new InvalidArgumentError(`Expected the task name to be a string, got ${typeof name}`);
     }
-    if (this.#closing !== undefined || this.#destroyed || this.#census.threads === 0) {
+    const threads = this.#view.census.threads;
+    if (this.#closing !== undefined || this.#destroyed || threads === 0) {
       return Number.POSITIVE_INFINITY;
     }
-    this.#refreshCounts();
     let queuedHere = 0;
     for (const entry of this.#jobs.all()) if (entry.activeAt === 0) queuedHere++;
-    const waiting = Math.max(this.#counts.waiting, queuedHere);
-    return (waiting * this.#jobs.runEstimate(name)) / this.#census.threads;
-  }
-
-  #refreshCounts(): void {
-    const counts = this.#counts;
-    if (counts.refreshing || clock().now() - counts.at < COUNTS_MS) return;
-    counts.refreshing = true;
-    this.#queue
-      .getJobCounts('waiting', 'prioritized')
-      .then(
-        (got) => {
-          counts.waiting = (got.waiting ?? 0) + (got.prioritized ?? 0);
-          counts.at = clock().now();
-        },
-        () => {},
-      )
-      .finally(() => {
-        counts.refreshing = false;
-      });
+    const waiting = Math.max(this.#view.waiting(), queuedHere);
+    return (waiting * this.#jobs.runEstimate(name)) / threads;
   }
 
   /**
-   * Awaits the job of task `name` and idempotency key `key` (see `awaitJob`): joins this
+   * Awaits the job of task `name` and idempotency key `key` (used by `awaitJob`): joins this
    * producer's wait if it has one, else looks the job up in Redis.
    */
   awaitKeyed(
     name: string,
     key: string,
-    options: {
-      signal?: AbortSignal | undefined;
-      onProgress?: ((value: unknown) => void) | undefined;
-    },
+    options: Pick<ReadRunOptions, 'signal' | 'onProgress'>,
   ): Promise<unknown> {
-    if (this.#closing !== undefined || this.#destroyed)
+    if (this.#closing !== undefined || this.#destroyed) {
       return Promise.reject(new PoolClosedError());
+    }
     options.signal?.throwIfAborted();
     const id = keyedJobId(name, key);
-    const o: ReadRunOptions = { signal: options.signal, onProgress: options.onProgress };
     const existing = this.#jobs.get(id);
-    if (existing !== undefined && !existing.cancelling) return this.#wait(existing, o);
-    if (existing !== undefined)
+    if (existing !== undefined && !existing.cancelling) return this.#wait(existing, options);
+    if (existing !== undefined) {
       return existing.finished.promise.then(() => this.awaitKeyed(name, key, options));
+    }
     const entry = this.#jobs.create(id, name, true, false);
     entry.added = true;
     entry.addDone.resolve();
-    const promise = this.#wait(entry, o);
+    const promise = this.#wait(entry, options);
     void this.#reconciler.check(entry);
     return promise;
   }
 
-  /** Job counts of the queue (all producers) and the live workers, for a dashboard. */
-  async queueCounts(): Promise<QueueCounts> {
-    const [counts, census] = await Promise.all([
-      this.#queue.getJobCounts(
-        'waiting',
-        'prioritized',
-        'active',
-        'completed',
-        'failed',
-        'delayed',
-      ),
-      this.#refreshCensus(),
-    ]);
-    const n = (key: string) => counts[key] ?? 0;
-    return {
-      waiting: n('waiting') + n('prioritized'),
-      active: n('active'),
-      completed: n('completed'),
-      failed: n('failed'),
-      delayed: n('delayed'),
-      workers: census.workers,
-      threads: census.threads,
-    };
+  /** Job counts of the queue (all producers) and the live workers (used by `queueCounts`). */
+  queueCounts(): Promise<QueueCounts> {
+    return this.#view.counts();
   }
 
   /**
@@ -648,20 +542,23 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
   }
 
   async #drainThenDestroy(timeout: number): Promise<void> {
-    if (this.#jobs.size > 0 || this.#room.length > 0) {
-      this.#idle = deferred<void>();
-      const timer = startTimer(timeout, () => this.#idle?.resolve());
-      await this.#idle.promise;
-      timer.cancel();
+    if (this.#jobs.size > 0 || this.#admission.waiting > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = startTimer(timeout, resolve);
+        this.#idle = () => {
+          timer.cancel();
+          resolve();
+        };
+      });
     }
     await this.destroy();
   }
 
   /**
-   * Ends now. Every pending run rejects with `PoolDestroyedError` (`ERR_TANDEM_POOL_DESTROYED`);
-   * jobs without an idempotency key are removed from the queue (or told to stop, if running);
-   * keyed jobs are left to run (a restarted producer can `awaitJob` them). Then the connections
-   * close. Idempotent.
+   * Ends now. Every pending run rejects with `PoolDestroyedError` (`ERR_TANDEM_POOL_DESTROYED`),
+   * or its own cancel reason; jobs without an idempotency key are removed from the queue (or
+   * told to stop, if running); keyed jobs are left to run (a restarted producer can `awaitJob`
+   * them). Then the connections close. Idempotent.
    */
   destroy(): Promise<void> {
     this.#destroying ??= this.#destroy();
@@ -671,22 +568,22 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
   async #destroy(): Promise<void> {
     this.#destroyed = true;
     this.#reconcileTimer?.cancel();
-    this.#registryTimer?.cancel();
-    for (const gate of this.#room.splice(0)) gate.resolve(); // they see #destroyed
+    this.#view.stop();
+    this.#admission.releaseAll(); // they find the backend destroyed
     const goodbyes: Promise<void>[] = [];
     for (const entry of [...this.#jobs.all()]) {
-      const wanted = !entry.cancelling;
+      const wanted = !entry.cancelling; // a cancelling job is being removed already
       this.#jobs.finish(entry, false, new PoolDestroyedError(entry.name));
       if (!entry.keyed && wanted) goodbyes.push(this.#canceller.abandon(entry).catch(() => {}));
     }
-    await bounded(Promise.all(goodbyes), GOODBYE_MS);
-    const closed = await bounded(
-      Promise.allSettled([this.#feed.close(), this.#queue.close().then(() => this.#client.quit())]),
-      GOODBYE_MS,
-    );
-    if (!closed) await Promise.allSettled([this.#feed.disconnect(), this.#queue.disconnect()]);
-    if (!closed) this.#client.disconnect();
-    this.#idle?.resolve();
+    await within(Promise.all(goodbyes), GOODBYE_MS);
+    const quit = this.#queue.close().then(() => this.#client.quit());
+    const closed = await within(Promise.allSettled([this.#feed.close(), quit]), GOODBYE_MS);
+    if (!closed) {
+      // Redis is unreachable: drop the connections rather than wait for it.
+      this.#client.disconnect();
+      await this.#feed.abort().catch(() => {});
+    }
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -694,82 +591,28 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
   }
 }
 
-/** Counts for a dashboard line; see `queueCounts`. */
-export interface QueueCounts {
-  /** Jobs waiting for a worker (prioritized included). */
-  waiting: number;
-  active: number;
-  completed: number;
-  failed: number;
-  /** Jobs waiting for a retry's backoff. */
-  delayed: number;
-  /** Live registered workers. */
-  workers: number;
-  /** Their threads. */
-  threads: number;
-}
+export type { QueueCounts };
 
-interface ReadRunOptions {
-  signal?: AbortSignal | undefined;
-  timeout?: number | undefined;
-  deadline?: number | undefined;
-  onProgress?: ((value: unknown) => void) | undefined;
-  idempotencyKey?: string | undefined;
-}
-
-/** Reads each run option once (a getter or Proxy trap that throws becomes a coded error). */
-function readRunOptions(options: unknown): ReadRunOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError(
-      `Expected options to be an object, got ${options === null ? 'null' : typeof options}`,
-    );
-  }
-  let read: RunOptions;
+/** Resolves when `promise` does; rejects with `signal.reason` if it aborts first. */
+async function unlessAborted(
+  promise: Promise<void>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (signal === undefined) return promise;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
   try {
-    read = { ...(options as RunOptions) };
-  } catch (cause) {
-    throw new InvalidArgumentError('Could not read options: reading them threw (see error.cause)', {
-      cause,
-    });
-  }
-  const { signal, timeout, deadline, transfer, onProgress, idempotencyKey } = read;
-  checkSignal('options.signal', signal);
-  checkIdempotencyKey(idempotencyKey);
-  checkDuration('options.timeout', timeout);
-  checkDuration('options.deadline', deadline);
-  if (onProgress !== undefined) checkFunction('options.onProgress', onProgress);
-  if (transfer !== undefined && typeof transfer !== 'boolean') {
-    throw new InvalidArgumentError(
-      `Expected options.transfer to be a boolean, got ${typeof transfer}`,
-    );
-  }
-  return { signal, timeout, deadline, onProgress, idempotencyKey };
-}
-
-/** What `v8.serialize` refused, in the words of its error. */
-function describeCloneFailure(error: unknown): string {
-  try {
-    const message = (error as Error).message;
-    return typeof message === 'string' ? message.replace(/ could not be cloned\.?$/, '') : 'value';
-  } catch {
-    return 'value';
-  }
-}
-
-function checkBatchOutcome(value: unknown): asserts value is BatchOutcome {
-  const outcome = value as Partial<BatchOutcome> | null;
-  if (
-    typeof outcome !== 'object' ||
-    outcome === null ||
-    !Array.isArray(outcome.values) ||
-    !Array.isArray(outcome.errors)
-  ) {
-    throw new WireFormatError('a batch result that is not { values, errors }');
+    await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
   }
 }
 
 /** True if `promise` settled within `ms`. */
-async function bounded(promise: Promise<unknown>, ms: number): Promise<boolean> {
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: Timer | undefined;
   const late = new Promise<false>((resolve) => {
     timer = startTimer(ms, () => resolve(false), true);

@@ -85,14 +85,21 @@ export async function startBackend<B>(
     await within(queue.waitUntilReady());
     const last = await within(client.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1));
     const tail = last[0]?.[0] ?? '0-0';
-    feed = new EventFeed(options.bullQueue, connection, options.prefix, tail);
+    feed = new EventFeed(
+      options.bullQueue,
+      connection,
+      options.prefix,
+      tail,
+      client,
+      queue.keys.events!,
+    );
     await within(feed.waitUntilReady());
     const census = await within(readWorkers(client, options.keys));
     return build({ queue, client, feed, census }, settings);
   } catch (error) {
-    await Promise.allSettled([feed?.disconnect(), queue?.disconnect()]);
-    await Promise.allSettled([feed?.close(), queue?.close()]);
+    // Nothing here may wait for a connection that never came: force them down.
     client?.disconnect();
+    await Promise.allSettled([feed?.abort(), queue?.close()]);
     throw error;
   } finally {
     timer.cancel();

@@ -15,7 +15,7 @@ import { startTimer } from '@tandem/workers/internal';
 import { type ConnectionOptions, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CancelListener } from './cancel-listener.js';
-import { createProcessor } from './processor.js';
+import { CANCELLED_BY_PRODUCER, createProcessor, LOCK_LOST } from './processor.js';
 import { WorkerRegistry } from './registry.js';
 import type { TandemWorker, WorkerOptions } from './worker-api.js';
 import { type ResolvedWorkerOptions, resolveWorkerOptions } from './worker-options.js';
@@ -127,7 +127,7 @@ class RunningWorker implements TandemWorker {
       subscriber,
       commands,
       keys: options.keys,
-      cancel: (id) => this.#worker?.cancelJob(id, 'cancelled'),
+      cancel: (id) => this.#worker?.cancelJob(id, CANCELLED_BY_PRODUCER),
       active: () => this.#active,
       onError: report,
     });
@@ -147,7 +147,7 @@ class RunningWorker implements TandemWorker {
       onPoolBroken: (error) => {
         if (this.#abandoned) return;
         this.#report(error);
-        void this.destroy();
+        this.destroy().catch(this.#report);
       },
       onError: this.#report,
     });
@@ -167,7 +167,7 @@ class RunningWorker implements TandemWorker {
     this.#worker.on('error', this.#report);
     // The job will be run again elsewhere: free its thread now.
     this.#worker.on('lockRenewalFailed', (ids: string[]) => {
-      for (const id of ids) this.#worker.cancelJob(id, 'lock lost');
+      for (const id of ids) this.#worker.cancelJob(id, LOCK_LOST);
     });
     await this.#worker.waitUntilReady();
     this.#worker.run().catch(this.#report);

@@ -2,8 +2,10 @@
 // as the contract says a tandem-worker does (encode(result), failureCarrier(error)). It checks
 // the producer against the wire contract without the worker package.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { type Job, Worker } from 'bullmq';
+import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   redisServerBinary,
@@ -60,7 +62,12 @@ export function rawWorker(
   url: string,
   queue: string,
   handlers: Record<string, Handler>,
-  options: { concurrency?: number; register?: { threads: number } } = {},
+  options: {
+    concurrency?: number;
+    lockDuration?: number;
+    stalledInterval?: number;
+    maxStalledCount?: number;
+  } = {},
 ): Worker {
   const worker = new Worker(
     bullQueueName(queue, '1'),
@@ -90,13 +97,19 @@ export function rawWorker(
       try {
         return encode(await handler(input, ctx));
       } catch (error) {
-        throw failureCarrier(error, false);
+        // `raw`: fail as a non-Tandem worker would; `retryable`: let BullMQ retry it.
+        const { raw, retryable } = error as { raw?: boolean; retryable?: boolean };
+        if (raw === true) throw error;
+        throw failureCarrier(error, retryable === true);
       }
     },
     {
       connection: { ...redisUrlOptions(url), maxRetriesPerRequest: null },
       concurrency: options.concurrency ?? 4,
       prefix: 'bull',
+      ...(options.lockDuration !== undefined && { lockDuration: options.lockDuration }),
+      ...(options.stalledInterval !== undefined && { stalledInterval: options.stalledInterval }),
+      ...(options.maxStalledCount !== undefined && { maxStalledCount: options.maxStalledCount }),
     },
   );
   worker.on('error', () => {});
@@ -136,4 +149,110 @@ export function signalled<T = void>(): { promise: Promise<T>; resolve: (value: T
     resolve = r;
   });
   return { promise, resolve };
+}
+
+/** Polls `check` every 10 ms until it holds (a condition, not a guess at a duration). */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what = 'condition',
+): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > 20_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A BullMQ Queue on the same queue, to look at jobs from the outside. */
+export function inspector(url: string, queue: string): Queue {
+  const q = new Queue(bullQueueName(queue, '1'), {
+    connection: redisUrlOptions(url),
+    prefix: 'bull',
+  });
+  q.on('error', () => {});
+  return q;
+}
+
+/** Subscribes to the queue's cancel channel; returns the ids published, as they come. */
+export async function cancelWatcher(
+  url: string,
+  queue: string,
+): Promise<{
+  ids: string[];
+  seen: (id: string) => Promise<void>;
+  close: () => void;
+  client: Redis;
+}> {
+  const keys = tandemKeys('bull', bullQueueName(queue, '1'));
+  const subscriber = new Redis(url);
+  const client = new Redis(url);
+  const ids: string[] = [];
+  const waiting = new Map<string, () => void>();
+  subscriber.on('message', (_channel: string, id: string) => {
+    ids.push(id);
+    waiting.get(id)?.();
+  });
+  await subscriber.subscribe(keys.cancelChannel);
+  return {
+    ids,
+    client,
+    seen: (id) =>
+      ids.includes(id)
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => waiting.set(id, resolve)),
+    close: () => {
+      subscriber.disconnect();
+      client.disconnect();
+    },
+  };
+}
+
+/**
+ * A TCP proxy in front of Redis that the test can cut (every connection through it drops, and
+ * new ones are refused until `restore()`): a network partition of one client, deterministic.
+ */
+export async function tcpProxy(
+  targetPort: number,
+): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let refusing = false;
+  const server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(targetPort, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const cut = () => {
+    refusing = true;
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+  };
+  return {
+    port,
+    cut,
+    restore() {
+      refusing = false;
+    },
+    async close() {
+      cut();
+      server.close();
+      await once(server, 'close');
+    },
+  };
 }

@@ -10,6 +10,7 @@ import {
   needsRedis,
   rawWorker,
   register,
+  signalled,
   stopTestRedis,
   testRedis,
 } from './producer-harness.ts';
@@ -147,4 +148,76 @@ test('stats and onSettled describe remote runs as local ones', {
   assert.equal(stats.queued, 0);
   assert.equal(stats.running, 0);
   assert.equal(stats.waitTime.count, 2);
+});
+
+test('foreign failures: RemoteFailureError; a job stalled past maxStalledCount: WorkerCrashedError', {
+  skip: needsRedis,
+  timeout: 30_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  const started = signalled<void>();
+  const stuck = rawWorker(
+    redis.url,
+    queue,
+    {
+      double: () => {
+        throw Object.assign(new Error('not from Tandem'), { raw: true });
+      },
+      shape: async () => {
+        started.resolve();
+        await new Promise(() => {}); // never ends: its process will be "killed"
+      },
+    },
+    { lockDuration: 1000, stalledInterval: 200 },
+  );
+  const engine = await Engine.start<typeof tasks>({
+    backend: bullmq({ connection: redis.url, queue }),
+  });
+  t.after(() => engine.close());
+  await assert.rejects(engine.run('double', 1), {
+    code: 'ERR_TANDEM_REMOTE_FAILURE',
+    reason: 'not from Tandem',
+  });
+  const crashed = engine.run('shape', new Map());
+  const events: string[] = [];
+  engine.pool.onSettled((e) => events.push(e.outcome));
+  await started.promise;
+  await stuck.close(true); // stops renewing the lock, as a killed process would
+  const checker = rawWorker(redis.url, queue, {}, { stalledInterval: 200, maxStalledCount: 0 });
+  t.after(() => checker.close());
+  await assert.rejects(crashed, { code: 'ERR_TANDEM_WORKER_CRASHED' });
+  assert.deepEqual(events, ['crashed']);
+  assert.equal(engine.stats().pool.crashed, 1);
+});
+
+test('attempts: a retryable failure is run again; only the last failure settles the run', {
+  skip: needsRedis,
+  timeout: 30_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  let tries = 0;
+  const worker = rawWorker(redis.url, queue, {
+    double: (n: number) => {
+      if (++tries < 3) throw Object.assign(new Error(`try ${tries}`), { retryable: true });
+      return n * 2;
+    },
+    fail: () => {
+      throw Object.assign(new RangeError('always'), { retryable: true });
+    },
+  });
+  t.after(() => worker.close());
+  const engine = await Engine.start<typeof tasks>({
+    backend: bullmq({
+      connection: redis.url,
+      queue,
+      attempts: 3,
+      backoff: { type: 'fixed', delay: 10 },
+    }),
+  });
+  t.after(() => engine.close());
+  assert.equal(await engine.run('double', 4), 8);
+  assert.equal(tries, 3);
+  await assert.rejects(engine.run('fail', 'x'), RangeError);
 });

@@ -1,8 +1,11 @@
 // Worker processes that die, are told to stop, or come late: real tandem-worker processes
 // (fixtures/worker-process.ts) on a real Redis, jobs from a bare BullMQ producer.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { startTestRedis } from '../../../scripts/redis/test-redis.ts';
 import { spawnWorker } from './fixtures/worker-process.ts';
 import { makeGate } from './support/gate.ts';
@@ -11,6 +14,8 @@ import { deferrer, noRedis, reportMissingRedis } from './support/redis.ts';
 import { testWorker } from './support/worker.ts';
 
 reportMissingRedis();
+
+const BREAKABLE = fileURLToPath(new URL('./fixtures/breakable.ts', import.meta.url));
 
 // Short locks so that a dead worker's job is taken back within seconds.
 const fast = { lockDuration: 2000, stalledInterval: 1000 };
@@ -128,5 +133,58 @@ test(
       status: 'completed',
       value: { tag: 'g', pid: process.pid },
     });
+  },
+);
+
+test(
+  'threads that cannot be kept alive: the worker exits 1 without failing the job it held',
+  options,
+  async (t) => {
+    const { defer, redis, producer, gate } = await setup(t, 'broken');
+    const breaking = spawnWorker({
+      redisUrl: redis.url,
+      queue: 'broken',
+      threads: 1,
+      tasks: BREAKABLE,
+      env: { TANDEM_TEST_BREAK_DIR: gate.dir },
+      ...fast,
+    });
+    defer(() => breaking.stop());
+    await breaking.ready;
+    // Two attempts: the crash below takes the first one down with it (same thread).
+    const held = await producer.add('hold', { gate: gate.dir, tag: 'b' }, { job: { attempts: 2 } });
+    assert.equal(await gate.started('b'), breaking.pid);
+    writeFileSync(join(gate.dir, 'broken'), '');
+    const crash = await producer.add('crash', null);
+    const crashed = (await producer.outcome(crash)) as { error: { code: string } };
+    assert.equal(crashed.error.code, 'ERR_TANDEM_WORKER_CRASHED');
+    assert.equal(await breaking.exited, 1);
+    assert.ok(breaking.output().includes('[ERR_TANDEM_POOL_BROKEN]'), breaking.output());
+    gate.open();
+    await testWorker(defer, redis.url, 'broken', fast);
+    assert.deepEqual(await producer.outcome(held), {
+      status: 'completed',
+      value: { tag: 'b', pid: process.pid },
+    });
+  },
+);
+
+test(
+  'a Redis restart mid-job: the job completes, and the worker serves the next one',
+  options,
+  async (t) => {
+    const { defer, redis, producer, gate } = await setup(t, 'restart');
+    const errors: unknown[] = [];
+    await testWorker(defer, redis.url, 'restart', { onError: (e) => errors.push(e) });
+    const held = await producer.add('hold', { gate: gate.dir, tag: 'x' });
+    await gate.started('x');
+    await redis.restart();
+    gate.open();
+    assert.deepEqual(await producer.outcome(held), {
+      status: 'completed',
+      value: { tag: 'x', pid: process.pid },
+    });
+    const next = await producer.add('square', 5);
+    assert.deepEqual(await producer.outcome(next), { status: 'completed', value: 25 });
   },
 );

@@ -227,3 +227,65 @@ test('a worker registers itself, and removes itself on close', options, async (t
   assert.equal(await producer.redis.hget(producer.keys.workers, worker.id), null);
   assert.equal(await producer.redis.zscore(producer.keys.alive, worker.id), null);
 });
+
+test(
+  'a subscriber that reconnects reads the cancel flags of the jobs it runs',
+  options,
+  async (t) => {
+    const { producer } = await setup(t);
+    const gate = makeGate();
+    t.after(() => gate.remove());
+    const id = await producer.add('hold', { gate: gate.dir, tag: 'f' });
+    await gate.started('f');
+    // The flag alone, as if its publish had been lost while the subscriber was away.
+    await producer.redis.set(producer.keys.cancelKey + id, '1', 'PX', 60_000);
+    await producer.redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    const outcome = (await producer.outcome(id)) as { error: { code: string } };
+    assert.equal(outcome.error.code, 'ERR_TANDEM_CANCELLED');
+  },
+);
+
+test(
+  'a lost lock cancels the local run; the job runs again once it stalled',
+  options,
+  async (t) => {
+    const errors: unknown[] = [];
+    const { producer } = await setup(t, {
+      lockDuration: 2000,
+      stalledInterval: 1000,
+      onError: (e) => errors.push(e),
+    });
+    const gate = makeGate();
+    t.after(() => gate.remove());
+    const id = await producer.add('hold', { gate: gate.dir, tag: 'l' });
+    await gate.started('l');
+    // As if another worker had taken the job: the next renewal fails.
+    await producer.redis.del(`bull:${producer.queue.name}:${id}:lock`);
+    assert.equal(await gate.aborted('l'), process.pid, 'the local run saw its signal');
+    gate.open();
+    assert.deepEqual(await producer.outcome(id), {
+      status: 'completed',
+      value: { tag: 'l', pid: process.pid },
+    });
+    assert.equal((await producer.queue.getJob(id))?.stalledCounter, 1);
+    assert.ok(errors.length > 0, 'the lost lock was reported');
+  },
+);
+
+test(
+  'a cancel published before the job starts here stops it before it runs',
+  options,
+  async (t) => {
+    const { producer } = await setup(t);
+    const gate = makeGate();
+    t.after(() => gate.remove());
+    const id = 'r-cancelled-early';
+    await producer.cancel(id);
+    // The subscriber has seen it once a later publish on the same channel has gone through.
+    await producer.redis.publish(producer.keys.cancelChannel, 'r-other');
+    await producer.add('hold', { gate: gate.dir, tag: 'e' }, { id });
+    const outcome = (await producer.outcome(id)) as { error: { code: string } };
+    assert.equal(outcome.error.code, 'ERR_TANDEM_CANCELLED');
+    assert.deepEqual(gate.startedBy('e'), [], 'never started');
+  },
+);

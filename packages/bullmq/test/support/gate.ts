@@ -10,32 +10,36 @@ export interface Gate {
   started(tag: string): Promise<number>;
   /** Pids of every process that started `hold` with `tag` so far. */
   startedBy(tag: string): number[];
+  /** Resolves with the pid of the process whose `hold` with `tag` saw its signal abort. */
+  aborted(tag: string): Promise<number>;
   open(): void;
   remove(): void;
 }
 
 export function makeGate(): Gate {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-gate-'));
-  const startedBy = (tag: string) =>
+  const marked = (mark: string) =>
     readdirSync(dir)
-      .filter((name) => name.startsWith(`started-${tag}-`))
-      .map((name) => Number(name.slice(`started-${tag}-`.length)));
+      .filter((name) => name.startsWith(`${mark}-`))
+      .map((name) => Number(name.slice(mark.length + 1)));
+  const startedBy = (tag: string) => marked(`started-${tag}`);
+  const first = (mark: string) =>
+    new Promise<number>((resolve) => {
+      const check = () => {
+        const [pid] = marked(mark);
+        if (pid === undefined) return;
+        watcher.close();
+        resolve(pid);
+      };
+      // Watch first, then look: a mark written between the two is seen by the look.
+      const watcher = watch(dir, check);
+      check();
+    });
   return {
     dir,
     startedBy,
-    started(tag) {
-      return new Promise((resolve) => {
-        const check = () => {
-          const [pid] = startedBy(tag);
-          if (pid === undefined) return;
-          watcher.close();
-          resolve(pid);
-        };
-        // Watch first, then look: a mark written between the two is seen by the look.
-        const watcher = watch(dir, check);
-        check();
-      });
-    },
+    started: (tag) => first(`started-${tag}`),
+    aborted: (tag) => first(`aborted-${tag}`),
     open() {
       writeFileSync(join(dir, 'open'), '');
     },

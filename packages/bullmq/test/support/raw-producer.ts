@@ -30,7 +30,11 @@ export interface RawProducer {
   add(
     name: string,
     input: unknown,
-    options?: { data?: Partial<JobData> | Record<string, unknown>; job?: JobsOptions },
+    options?: {
+      data?: Partial<JobData> | Record<string, unknown>;
+      job?: JobsOptions;
+      id?: string;
+    },
   ): Promise<string>;
   /** The job's outcome, decoded: its result, or its failure rebuilt as the producer would. */
   outcome(id: string): Promise<Outcome>;
@@ -59,6 +63,8 @@ export async function rawProducer(
     lastEventId: '0',
   });
   const redis = new Redis({ ...connection });
+  // Reconnects by itself (tests restart Redis); the errors meanwhile are expected.
+  redis.on('error', () => {});
   const keys = tandemKeys(prefix, name);
   const waiters = new Map<string, Waiter & { promise: Promise<Outcome> }>();
   const waiter = (id: string) => {
@@ -96,7 +102,7 @@ export async function rawProducer(
     keys,
     redis,
     async add(task, input, options = {}) {
-      const id = `r-${randomUUID()}`;
+      const id = options.id ?? `r-${randomUUID()}`;
       waiter(id);
       const data = { v: 1, i: encode(input), ...options.data };
       await queue.add(task, data, { jobId: id, attempts: 1, ...options.job });
