@@ -120,18 +120,26 @@ async function runProducerOnly(config: Config, output: Output): Promise<void> {
   } catch (error) {
     if (!signal.aborted) throw error;
   } finally {
-    exitCodeOf(outcome);
+    if (outcome !== undefined || signal.aborted) exitCodeOf(outcome);
   }
 }
 
 const config = readConfig();
 const output = consoleOutput();
-if (config.help) {
-  console.log(usage());
-} else if (config.role === 'worker') {
-  await runWorker(config, config.redis ?? LOCALHOST, output.log);
-} else if (config.role === 'producer') {
-  await runProducerOnly(config, output);
-} else {
-  await runAll(config, output);
+try {
+  if (config.help) {
+    console.log(usage());
+  } else if (config.role === 'worker') {
+    await runWorker(config, config.redis ?? LOCALHOST, output.log);
+  } else if (config.role === 'producer') {
+    await runProducerOnly(config, output);
+  } else {
+    await runAll(config, output);
+  }
+} catch (error) {
+  // A coded failure of the surroundings (Redis unreachable, a start timeout, a refused
+  // option): the message says what to do, a stack trace would not. Anything else is a bug.
+  if (typeof (error as { code?: unknown } | null)?.code !== 'string') throw error;
+  output.log(`task-queue: ${(error as Error).message}`);
+  process.exitCode = 1;
 }

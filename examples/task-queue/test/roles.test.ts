@@ -1,6 +1,8 @@
 // Two machines, simulated: worker processes started with --role worker and a producer with
 // --role producer, in separate processes sharing nothing but one Redis URL (the README's recipe).
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 import { test } from 'node:test';
 import { startTestRedis } from '../../../scripts/redis/test-redis.ts';
 import { grouped, noRedis, primesBelow, startCli } from './support/cli.ts';
@@ -45,4 +47,20 @@ test('--role worker ×2 and --role producer on one Redis: right results, workers
     const result = await worker.exited;
     assert.equal(result.code, 0, result.stdout + result.stderr);
   }
+});
+
+test('--role worker with no Redis at the URL: exit 1 with the reason, no stack trace', {
+  timeout: 60_000,
+}, async (t) => {
+  // A port just released: nothing listens there.
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  const result = await startCli(t, ['--role', 'worker', '--redis', `redis://127.0.0.1:${port}`])
+    .exited;
+  assert.equal(result.code, 1, result.stdout + result.stderr);
+  assert.match(result.stderr, /^task-queue: /m);
+  assert.doesNotMatch(result.stderr, /^\s+at /m);
 });
