@@ -23,6 +23,8 @@ import {
 import { processCpuMicros, type QueueWorkers, type WorkerProcess } from './bullmq-workers.ts';
 
 export const IN_FLIGHT = 1_000;
+/** Idle producers added on one queue to measure the event fan-out. */
+export const LISTENERS = 3;
 
 /** One configuration measured: how to run a job, and the worker process that serves it. */
 interface Config {
@@ -52,6 +54,10 @@ export interface NoopResult {
   perJob: Map<string, PerJob>;
   rate: Map<string, number>;
   lone: { p50: number; p99: number; mean: number; samples: number } | undefined;
+  /** What one more producer on a queue costs per job (from the listeners row), if measured. */
+  perExtraProducer:
+    | { bytes: number; redisCpuMicros: number; producerCpuMicros: number }
+    | undefined;
 }
 
 function median(values: number[]): number {
@@ -96,36 +102,49 @@ export async function measureNoop(options: {
         round: (count: number) => runWindowed(count, IN_FLIGHT, (i) => producer.run(i)),
       };
     };
-    // Every producer reads the queue's whole event stream: a second one on the same queue
-    // costs Redis (and itself) a copy of every event, its own jobs or not.
-    const twoProducers = async (of: { worker: WorkerProcess; engine: QueueEngine }) => {
-      const second = await startProducer(redis.url, 'bench-noop-default');
-      engines.push(second);
-      const pair = [of.engine, second];
-      return {
-        label: `bullmq run(), 2 producers on one queue, concurrency ${defaultConcurrency}`,
-        worker: of.worker,
-        round: (count: number) => runWindowed(count, IN_FLIGHT, (i) => pair[i % 2]!.run('noop', i)),
-      };
+    // Every producer reads the queue's whole event stream: more producers on the same queue,
+    // listening only, cost Redis (and themselves) a copy of every event of the one that
+    // submits. A queue and a worker of its own, so that the other rows have one producer.
+    const fanout = async () => {
+      const config = await tandemConfig(
+        `bullmq run(), concurrency ${high}, ${LISTENERS} more producers listening`,
+        'bench-noop-fanout',
+        high,
+      );
+      for (let i = 0; i < LISTENERS; i++) {
+        engines.push(await startProducer(redis.url, 'bench-noop-fanout'));
+      }
+      return config;
     };
-    // The worker processes start together (each takes a second or two to load).
-    const [byDefault, byHigh, rawDefault, rawHigh] = await Promise.all([
+    // The worker processes start together (each takes a second or two to load). A quick run
+    // leaves out the fan-out and the second raw row (smoke sizes: a few seconds in all).
+    const base = Promise.all([
       tandemConfig(
         `bullmq run(), tandem-worker concurrency ${defaultConcurrency} (default)`,
         'bench-noop-default',
       ),
       tandemConfig(`bullmq run(), tandem-worker concurrency ${high}`, 'bench-noop-high', high),
       rawConfig(defaultConcurrency),
-      rawConfig(high),
     ]);
+    const more = quick ? Promise.resolve(undefined) : Promise.all([fanout(), rawConfig(high)]);
+    const [[byDefault, byHigh, rawDefault], extra] = await Promise.all([base, more]);
+    const [withListeners, rawHigh] = extra ?? [];
     const run = (engine: QueueEngine) => (count: number) =>
       runWindowed(count, IN_FLIGHT, (i) => engine.run('noop', i));
     const configs: Config[] = [
       { label: byDefault.label, worker: byDefault.worker, round: run(byDefault.engine) },
       { label: byHigh.label, worker: byHigh.worker, round: run(byHigh.engine) },
       rawDefault,
-      rawHigh,
-      await twoProducers(byDefault),
+      ...(rawHigh ? [rawHigh] : []),
+      ...(withListeners
+        ? [
+            {
+              label: withListeners.label,
+              worker: withListeners.worker,
+              round: run(withListeners.engine),
+            },
+          ]
+        : []),
       {
         label: 'bullmq map() (default batch), concurrency default',
         worker: byDefault.worker,
@@ -244,7 +263,17 @@ export async function measureNoop(options: {
       value: rateOf(spreadOf(loneTimes), 1_000),
       extra: { 'p50 (ms)': lone.p50, 'p99 (ms)': lone.p99, 'mean (ms)': lone.mean },
     });
-    return { rows, jobs, rounds, perJob, rate, lone };
+    const one = perJob.get(byHigh.label);
+    const several = withListeners && perJob.get(withListeners.label);
+    const perExtraProducer =
+      one && several
+        ? {
+            bytes: (several.netBytes - one.netBytes) / LISTENERS,
+            redisCpuMicros: (several.redisCpuMicros - one.redisCpuMicros) / LISTENERS,
+            producerCpuMicros: (several.producerCpuMicros - one.producerCpuMicros) / LISTENERS,
+          }
+        : undefined;
+    return { rows, jobs, rounds, perJob, rate, lone, perExtraProducer };
   } finally {
     await Promise.all(engines.map((engine) => engine.close()));
     for (const close of closers) await close();

@@ -16,7 +16,7 @@ import type { Row, TargetResult } from '../runner/result.ts';
 import type { Scenario, ScenarioContext } from '../runner/scenario.ts';
 import { judgeTandem, notRun } from '../runner/target.ts';
 import { cpuKeys, measureCpu, SPIN_MICROS } from './bullmq-cpu.ts';
-import { IN_FLIGHT, measureNoop } from './bullmq-noop.ts';
+import { IN_FLIGHT, LISTENERS, measureNoop } from './bullmq-noop.ts';
 import { measureRecovery, recoveryRow } from './bullmq-recovery.ts';
 import { type BenchRedis, redisUnavailable, startBenchRedis } from './bullmq-redis.ts';
 import { QueueWorkers } from './bullmq-workers.ts';
@@ -103,6 +103,9 @@ export const bullmqThroughput: Scenario = {
         `b, lone job: ${noop.lone?.samples ?? 0} jobs one after the other, each submitted once the previous settled: p50 ${fixed(noop.lone?.p50, 2)} ms, p99 ${fixed(noop.lone?.p99, 2)} ms, mean ${fixed(noop.lone?.mean, 2)} ms.`,
         'c: per job, median over the rounds: Redis command calls from INFO commandstats (Lua scripts’ inner redis.call()s count, as Redis counts them; the bench’s own INFO calls do not), Redis CPU from INFO cpu (used_cpu_user + used_cpu_sys, all its threads), bytes in + out on Redis’s client sockets from INFO stats, producer CPU (this process, process.cpuUsage) and the worker process’s CPU (/proc, its threads included).',
         `c, calls per job by command (median round): ${top.join(' · ')}.`,
+        noop.perExtraProducer
+          ? `Event fan-out: each producer reads every event of its queue; with ${LISTENERS} more producers listening on the queue of the concurrency-64 row, each extra producer cost ${noop.perExtraProducer.bytes.toFixed(0)} bytes, ${noop.perExtraProducer.redisCpuMicros.toFixed(0)} µs of Redis CPU and ${noop.perExtraProducer.producerCpuMicros.toFixed(0)} µs of producer CPU per job (the difference between the two rows, ÷ ${LISTENERS}; the CPU differences are within this machine's noise when small).`
+          : `Event fan-out: not measured (${quick ? 'quick run' : 'a row failed'}).`,
         `Connections to Redis (INFO clients): one tandem-worker process opened ${cpu.connections.worker}, one producer ${cpu.connections.producer}.`,
         'One 2-core machine holds Redis, the producer and the worker process (its event loop and its threads), so the no-op rates are bounded by their sharing, not by Redis alone: docs/scale-out.md turns the per-job costs into what one Redis primary sustains.',
       ];
