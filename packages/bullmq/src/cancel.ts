@@ -44,7 +44,9 @@ export class Canceller {
 
   /**
    * `waiter` gives up with `reason`. If others still wait for the job it just lets go;
-   * otherwise the job itself is cancelled. Idempotent: the first reason wins.
+   * otherwise the job itself is cancelled: the caller rejects once `remove` says the job was
+   * not running (at once if its add has not landed, or if Redis cannot be reached), or once
+   * the running job ends. Idempotent: the first reason wins.
    */
   cancel(entry: JobEntry, waiter: Waiter, reason: unknown): void {
     if (waiter.settled || waiter.reason !== undefined) return;
@@ -55,6 +57,9 @@ export class Canceller {
       this.#jobs.release(entry, waiter);
       return;
     }
+    // Its add has not landed: no worker can be known to run it, so nobody waits for the
+    // add (which a Redis outage can hold for long) — the job is removed behind the caller.
+    if (!entry.added) this.#jobs.releaseAll(entry);
     void this.#cancelJob(entry);
   }
 
@@ -73,6 +78,8 @@ export class Canceller {
         }
         await this.signal(entry.id);
         entry.signalled = true;
+        // It may have ended while the flag was being set: then nobody deletes it but us.
+        if (entry.done) this.clearFlag(entry.id);
         return;
       } catch (error) {
         if (!isConnectionError(error) || this.#stopped()) {
@@ -80,6 +87,9 @@ export class Canceller {
           this.#jobs.finish(entry, false, undefined);
           return;
         }
+        // Redis is unreachable: the callers let go now; the job is removed (or told to
+        // stop) once Redis is back.
+        this.#jobs.releaseAll(entry);
         await pause(delay);
       }
     }

@@ -46,6 +46,16 @@ const NUMBERS = {
   'shutdown-grace': 'shutdownGrace',
 } as const;
 
+/** The flag of each option, for error messages. */
+export function flagOf(key: keyof WorkerOptions): string {
+  const flags: Partial<Record<keyof WorkerOptions, string>> = {
+    connection: '--redis',
+    version: '--queue-version',
+    maxPayloadBytes: '--max-payload',
+  };
+  return flags[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
 /** `--help`, or the options to start with. */
 export type CliCommand = { help: true } | { help: false; options: WorkerOptions };
 

@@ -11,10 +11,10 @@
  * @module
  */
 import { constants } from 'node:os';
-import { HELP, parseCli, USAGE } from './cli-args.js';
+import { flagOf, HELP, parseCli, USAGE } from './cli-args.js';
 import { bullQueueName } from './queue-name.js';
-import { startWorker } from './worker.js';
 import type { TandemWorker } from './worker-api.js';
+import { resolveWorkerOptions } from './worker-options.js';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -57,6 +57,13 @@ async function main(): Promise<void> {
     return;
   }
   const { options } = command;
+  try {
+    // Checked here too, before the heavy imports below: a usage error answers at once.
+    resolveWorkerOptions(options, flagOf);
+  } catch (error) {
+    fail(error, EXIT_USAGE);
+  }
+  const { startWorker } = await import('./worker.js');
   let worker: TandemWorker | undefined;
   let stopping = false;
   // Signals are taken before the start: a signal during a slow start still ends it cleanly.

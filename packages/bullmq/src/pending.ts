@@ -170,6 +170,11 @@ export class PendingJobs {
     entry.waiters.delete(waiter);
   }
 
+  /** Every waiter lets go now with its reason; the job stays until its cancel is done. */
+  releaseAll(entry: JobEntry): void {
+    for (const waiter of [...entry.waiters]) this.release(entry, waiter);
+  }
+
   #settle(entry: JobEntry, waiter: Waiter, ok: boolean, value: unknown, now: number): void {
     if (waiter.settled) return;
     waiter.settled = true;

@@ -42,6 +42,7 @@ import { jobEnd } from './job-end.js';
 import { keyedJobId, randomJobId } from './job-id.js';
 import { type JobEntry, PendingJobs, type Waiter } from './pending.js';
 import type { ResolvedBullmqOptions } from './producer-options.js';
+import { remoteStats } from './producer-stats.js';
 import { type QueueCounts, QueueView } from './queue-view.js';
 import { type Found, Reconciler } from './reconcile.js';
 import type { WorkerCensus } from './registry-reader.js';
@@ -382,6 +383,13 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
   #settle(entry: JobEntry, found: Found): void {
     if (entry.done) return;
     if (entry.signalled) this.#canceller.clearFlag(entry.id);
+    if (entry.cancelling && entry.keyed && found.state !== 'lost') {
+      // Its callers cancelled it: remove it, so that its key starts a fresh job next time
+      // instead of answering with this cancelled run. Its callers reject with their reasons.
+      const removed = this.#queue.remove(entry.id).catch(() => {});
+      void within(removed, GOODBYE_MS).then(() => this.#jobs.finish(entry, false, undefined));
+      return;
+    }
     const { ok, value } = jobEnd(entry, found);
     this.#jobs.finish(entry, ok, value);
   }
@@ -420,41 +428,14 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
    * `strayErrors`, `stolen`) are 0.
    */
   stats(): PoolStats {
-    let queued = this.#admission.waiting;
-    let running = 0;
-    for (const entry of this.#jobs.all()) {
-      if (entry.activeAt > 0) running++;
-      else queued++;
-    }
-    const c = this.#jobs.counters;
-    const threads = this.#view.census.threads;
-    const elapsed = clock().now() - this.#startedAt;
-    return {
-      threads,
-      size: threads,
-      concurrentTasksPerWorker: 0,
-      depth: 0,
-      maxQueue: this.#admission.maxQueue,
-      onFull: this.#admission.onFull,
-      grace: 0,
-      queued,
-      inWorkers: running,
-      running,
-      workersBusy: 0,
-      completed: c.completed,
-      failed: c.failed,
-      cancelled: c.cancelled,
-      crashed: c.crashed,
-      workersReplaced: 0,
-      strayErrors: 0,
-      stolen: 0,
-      messages: this.#added,
-      broken: false,
+    return remoteStats({
+      jobs: this.#jobs,
+      admission: this.#admission,
+      threads: this.#view.census.threads,
+      added: this.#added,
       startTimeout: this.#startTimeout,
-      waitTime: c.waitTime(),
-      runTime: c.runTime(),
-      utilization: elapsed > 0 && threads > 0 ? Math.min(1, c.busyMs / (elapsed * threads)) : 0,
-    };
+      uptime: clock().now() - this.#startedAt,
+    });
   }
 
   /**

@@ -49,12 +49,22 @@ export function readRunOptions(options: unknown): ReadRunOptions {
   return { signal, timeout, deadline, onProgress, idempotencyKey };
 }
 
-/** What `v8.serialize` refused, in the words of its error. */
+/**
+ * What `v8.serialize` refused, named as a local pool names it (`function`, `symbol`, `Promise`),
+ * from its error's words; a getter that threw while it was read is named as such.
+ */
 export function describeCloneFailure(error: unknown): string {
+  let message: string;
   try {
-    const message = (error as Error).message;
-    return typeof message === 'string' ? message.replace(/ could not be cloned\.?$/, '') : 'value';
+    const text = (error as Error | null)?.message;
+    message = typeof text === 'string' ? text : '';
   } catch {
-    return 'value';
+    message = '';
   }
+  const refused = /^(.*) could not be cloned\.?$/s.exec(message)?.[1];
+  if (refused === undefined) return 'value whose reading threw (a getter or Proxy trap)';
+  const host = /^#<(\w+)>$/.exec(refused)?.[1];
+  if (host !== undefined) return host === 'Object' ? 'Proxy or host object' : host;
+  if (refused.startsWith('Symbol(')) return 'symbol';
+  return 'function';
 }

@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { hostname } from 'node:os';
 import { defaultThreads, InvalidArgumentError, OutOfRangeError } from '@tandem/workers';
 import { checkDuration, checkFunction, checkInteger } from '@tandem/workers/internal';
 import type { RedisOptions } from 'ioredis';
@@ -41,17 +40,18 @@ export interface ResolvedWorkerOptions {
   maxStalledCount: number;
   shutdownGrace: number;
   onError: (error: unknown) => void;
-  /** `<hostname>:<pid>`, `.<n>` from the second worker of a process on. */
-  id: string;
 }
 
-let started = 0;
-
 /**
+ * `label` names an option in error messages (the CLI names its flags).
+ *
  * @throws InvalidArgumentError (`ERR_TANDEM_INVALID_ARGUMENT`), OutOfRangeError
  * (`ERR_TANDEM_OUT_OF_RANGE`).
  */
-export function resolveWorkerOptions(options: unknown): ResolvedWorkerOptions {
+export function resolveWorkerOptions(
+  options: unknown,
+  label: (key: keyof WorkerOptions) => string = (key) => `options.${key}`,
+): ResolvedWorkerOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError(
       `Expected options to be an object with at least { tasks, connection, queue }, got ${options === null ? 'null' : typeof options}`,
@@ -68,27 +68,26 @@ export function resolveWorkerOptions(options: unknown): ResolvedWorkerOptions {
   const { tasks, connection, queue, version = '1', prefix = 'bull' } = read;
   if (!(tasks instanceof URL) && (typeof tasks !== 'string' || tasks === '')) {
     throw new InvalidArgumentError(
-      "Expected options.tasks to be the task module's URL or path, e.g. new URL('./tasks.js', import.meta.url)",
+      `Expected ${label('tasks')} to be the task module's URL or path, e.g. new URL('./tasks.js', import.meta.url)`,
     );
   }
-  const redis = redisOptions('options.connection', connection);
-  checkName('options.queue', queue);
-  checkName('options.version', version);
-  checkName('options.prefix', prefix);
-  const threads = bounded('options.threads', read.threads, 1, MAX_THREADS) ?? defaultThreads();
+  const redis = redisOptions(label('connection'), connection);
+  checkName(label('queue'), queue);
+  checkName(label('version'), version);
+  checkName(label('prefix'), prefix);
+  const threads = bounded(label('threads'), read.threads, 1, MAX_THREADS) ?? defaultThreads();
   const concurrency =
-    bounded('options.concurrency', read.concurrency, 1, MAX_CONCURRENCY) ?? 2 * threads;
+    bounded(label('concurrency'), read.concurrency, 1, MAX_CONCURRENCY) ?? 2 * threads;
   const bullQueue = bullQueueName(queue, version);
   const onError = read.onError ?? writeToStderr;
-  checkFunction('options.onError', onError);
+  checkFunction(label('onError'), onError);
   const shutdownGrace = read.shutdownGrace ?? DEFAULT_SHUTDOWN_GRACE;
-  checkDuration('options.shutdownGrace', shutdownGrace);
+  checkDuration(label('shutdownGrace'), shutdownGrace);
   if (!Number.isInteger(shutdownGrace) && shutdownGrace !== Number.POSITIVE_INFINITY) {
     throw new InvalidArgumentError(
-      `Expected options.shutdownGrace to be an integer or Infinity, got ${shutdownGrace}`,
+      `Expected ${label('shutdownGrace')} to be an integer or Infinity, got ${shutdownGrace}`,
     );
   }
-  started += 1;
   return {
     tasks: tasks instanceof URL ? new URL(tasks.href) : tasks,
     redis,
@@ -98,20 +97,19 @@ export function resolveWorkerOptions(options: unknown): ResolvedWorkerOptions {
     threads,
     concurrency,
     maxPayloadBytes:
-      bounded('options.maxPayloadBytes', read.maxPayloadBytes, 1, MAX_PAYLOAD_BYTES) ??
+      bounded(label('maxPayloadBytes'), read.maxPayloadBytes, 1, MAX_PAYLOAD_BYTES) ??
       DEFAULT_MAX_PAYLOAD_BYTES,
     lockDuration:
-      bounded('options.lockDuration', read.lockDuration, MIN_LOCK_MS, MAX_TIMER_MS) ??
+      bounded(label('lockDuration'), read.lockDuration, MIN_LOCK_MS, MAX_TIMER_MS) ??
       DEFAULT_LOCK_DURATION,
     stalledInterval:
-      bounded('options.stalledInterval', read.stalledInterval, MIN_LOCK_MS, MAX_TIMER_MS) ??
+      bounded(label('stalledInterval'), read.stalledInterval, MIN_LOCK_MS, MAX_TIMER_MS) ??
       DEFAULT_STALLED_INTERVAL,
     maxStalledCount:
-      bounded('options.maxStalledCount', read.maxStalledCount, 0, MAX_STALLED_COUNT) ??
+      bounded(label('maxStalledCount'), read.maxStalledCount, 0, MAX_STALLED_COUNT) ??
       DEFAULT_MAX_STALLED_COUNT,
     shutdownGrace,
     onError,
-    id: `${hostname()}:${process.pid}${started === 1 ? '' : `.${started}`}`,
   };
 }
 

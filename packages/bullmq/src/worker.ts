@@ -26,6 +26,9 @@ import { type ResolvedWorkerOptions, resolveWorkerOptions } from './worker-optio
  */
 const RUN_RETRY_DELAY_MS = 1000;
 
+/** Workers started in this process: the second one on gets `.<n>` in its id. */
+let started = 0;
+
 /**
  * Starts a worker: checks `options`, starts the threads (they load the task module), connects
  * to Redis, subscribes to cancels, starts taking jobs and registers itself. Resolves once jobs
@@ -42,6 +45,8 @@ const RUN_RETRY_DELAY_MS = 1000;
  */
 export async function startWorker(options: WorkerOptions): Promise<TandemWorker> {
   const resolved = resolveWorkerOptions(options);
+  started += 1;
+  const id = `${hostname()}:${process.pid}${started === 1 ? '' : `.${started}`}`;
   const engine = await Engine.start({
     tasks: resolved.tasks,
     threads: resolved.threads,
@@ -50,7 +55,7 @@ export async function startWorker(options: WorkerOptions): Promise<TandemWorker>
     onFull: 'wait',
   });
   try {
-    return await RunningWorker.start(engine, resolved);
+    return await RunningWorker.start(engine, resolved, id);
   } catch (error) {
     await engine.close({ timeout: 0 });
     throw error;
@@ -71,7 +76,11 @@ class RunningWorker implements TandemWorker {
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
 
-  static async start(engine: Engine, options: ResolvedWorkerOptions): Promise<RunningWorker> {
+  static async start(
+    engine: Engine,
+    options: ResolvedWorkerOptions,
+    id: string,
+  ): Promise<RunningWorker> {
     const report = reporter(options.onError);
     // Commands fail at once while disconnected (no offline queue): a registry write or a
     // flag read is not worth holding a job for. It is connected first, so that a Redis that
@@ -98,7 +107,7 @@ class RunningWorker implements TandemWorker {
     }
     commands.on('error', report);
     commands.on('ready', report.reset);
-    const worker = new RunningWorker(engine, options, report, commands);
+    const worker = new RunningWorker(id, engine, options, report, commands);
     try {
       await worker.#start();
     } catch (error) {
@@ -109,12 +118,13 @@ class RunningWorker implements TandemWorker {
   }
 
   private constructor(
+    id: string,
     engine: Engine,
     options: ResolvedWorkerOptions,
     report: Reporter,
     commands: Redis,
   ) {
-    this.id = options.id;
+    this.id = id;
     this.engine = engine;
     this.#options = options;
     this.#report = report;

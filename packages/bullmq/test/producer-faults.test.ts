@@ -10,6 +10,7 @@ import { bullmq } from '../src/index.ts';
 import { bullQueueName } from '../src/queue-name.ts';
 import {
   freshQueue,
+  inspector,
   needsRedis,
   rawWorker,
   signalled,
@@ -223,4 +224,66 @@ test('a map batch over maxPayloadBytes is split into jobs that fit; an item too 
     code: 'ERR_TANDEM_MAP_ITEM_FAILED',
     index: 5,
   });
+});
+
+test('Redis unreachable: an abort rejects at once, close ends, and the job is removed once Redis is back', {
+  skip: needsRedis,
+  timeout: 60_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  const proxy = await tcpProxy(redis.port);
+  t.after(() => proxy.close());
+  const engine = await Engine.start<typeof tasks>({
+    backend: bullmq({ connection: { host: '127.0.0.1', port: proxy.port }, queue }),
+  });
+  const q = inspector(redis.url, queue);
+  t.after(() => q.close());
+  proxy.cut();
+  const controller = new AbortController();
+  const run = engine.run('hold', 'x', { signal: controller.signal });
+  const reason = new Error('not waiting for Redis');
+  controller.abort(reason);
+  await assert.rejects(run, (error) => error === reason);
+  const pending = engine.run('hold', 'y');
+  const destroyed = assert.rejects(pending, { code: 'ERR_TANDEM_POOL_DESTROYED' });
+  await engine.close({ timeout: 100 });
+  await destroyed;
+  proxy.restore();
+  const counts = await q.getJobCounts('wait', 'active');
+  assert.deepEqual(Object.values(counts), [0, 0], 'nothing was added behind the caller');
+});
+
+test('a start abandoned at any instant rejects with signal.reason and leaves no connection open', {
+  skip: needsRedis,
+  timeout: 60_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const client = new Redis(redis.url);
+  t.after(() => client.disconnect());
+  const connections = async () =>
+    String(await client.call('CLIENT', 'LIST'))
+      .trim()
+      .split('\n').length;
+  const before = await connections();
+  for (let ticks = 0; ticks < 12; ticks++) {
+    const controller = new AbortController();
+    const reason = new Error(`abandoned after ${ticks} ticks`);
+    const starting = Engine.start({
+      backend: bullmq({ connection: redis.url, queue: freshQueue() }),
+      signal: controller.signal,
+    });
+    let left = ticks;
+    const tick = () => (left-- > 0 ? setImmediate(tick) : controller.abort(reason));
+    tick();
+    try {
+      const engine = await starting;
+      await engine.close(); // it won the race
+    } catch (error) {
+      assert.equal(error, reason);
+    }
+  }
+  // Connections close asynchronously on the server side: meet on the count, not a delay.
+  const { until } = await import('./producer-harness.ts');
+  await until(async () => (await connections()) === before, 'every connection to close');
 });

@@ -165,3 +165,39 @@ test('destroy removes unkeyed jobs from the queue and leaves keyed ones', {
   );
   await assert.rejects(engine.run('render', 3), { code: 'ERR_TANDEM_POOL_CLOSED' });
 });
+
+test('a keyed job cancelled while running is removed when it ends: the key then starts afresh', {
+  skip: needsRedis,
+  timeout: 30_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  let runs = 0;
+  const started = signalled<void>();
+  const release = signalled<void>();
+  const worker = rawWorker(redis.url, queue, {
+    render: async (page: number) => {
+      runs++;
+      if (runs === 1) {
+        started.resolve();
+        await release.promise;
+        return 'from the cancelled run';
+      }
+      return `page ${page}`;
+    },
+  });
+  t.after(() => worker.close());
+  const engine = await start(redis.url, queue);
+  t.after(() => engine.close());
+  const controller = new AbortController();
+  const first = engine.run('render', 7, { idempotencyKey: 'doc-7', signal: controller.signal });
+  await started.promise;
+  const reason = new Error('cancelled');
+  controller.abort(reason);
+  // Same key while the cancelled job still runs: waits for it to end and be removed.
+  const second = engine.run('render', 7, { idempotencyKey: 'doc-7' });
+  release.resolve();
+  await assert.rejects(first, (error) => error === reason);
+  assert.equal(await second, 'page 7');
+  assert.equal(runs, 2);
+});

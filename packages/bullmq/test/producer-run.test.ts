@@ -54,7 +54,18 @@ test('engine.run goes through Redis to a worker and back, with structured-clone 
   });
   t.after(() => engine.close());
   assert.equal(engine.pool.kind, 'bullmq');
-  assert.equal(await engine.run('double', 21), 42);
+  const n: number = await engine.run('double', 21);
+  assert.equal(n, 42);
+  // The module's type can also come with the factory.
+  const typed = await Engine.start({
+    backend: bullmq<typeof tasks>({ connection: redis.url, queue }),
+  });
+  t.after(() => typed.close());
+  assert.equal(await typed.run('double', 2), 4);
+  // @ts-expect-error: no such task in the module
+  await assert.rejects(typed.run('nope', 1)); // the worker does not know it either
+  // @ts-expect-error: double takes a number
+  assert.ok(Number.isNaN(await typed.run('double', 'two')));
   const value = new Map([['at', new Date(0)]]);
   assert.deepEqual(await engine.run('shape', value), value);
 });
@@ -220,4 +231,55 @@ test('attempts: a retryable failure is run again; only the last failure settles 
   assert.equal(await engine.run('double', 4), 8);
   assert.equal(tries, 3);
   await assert.rejects(engine.run('fail', 'x'), RangeError);
+});
+
+test('stats count queued and running jobs; estimateWait and threads follow the registry', {
+  skip: needsRedis,
+  timeout: 30_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  const engine = await Engine.start<typeof tasks>({
+    backend: bullmq({ connection: redis.url, queue }),
+  });
+  t.after(() => engine.close());
+  assert.equal(engine.pool.threads, 1, 'one thread assumed while no worker is registered');
+  assert.equal(engine.pool.taskNames, undefined);
+  assert.equal(engine.pool.estimateWait('double'), Number.POSITIVE_INFINITY);
+  const started = signalled<void>();
+  const release = signalled<void>();
+  const worker = rawWorker(
+    redis.url,
+    queue,
+    {
+      shape: async (v: unknown) => {
+        started.resolve();
+        await release.promise;
+        return v;
+      },
+    },
+    { concurrency: 1 },
+  );
+  t.after(() => worker.close());
+  const running = engine.run('shape', new Map());
+  const queued = engine.run('shape', new Map());
+  await started.promise;
+  const { until } = await import('./producer-harness.ts');
+  await until(() => engine.stats().pool.running === 1, 'the active event');
+  assert.equal(engine.stats().pool.queued, 1);
+  await register(redis.url, queue, 'w9', { names: ['shape'], threads: 3 });
+  const { queueCounts } = await import('../src/index.ts');
+  const counts = await queueCounts(engine); // also re-reads the registry
+  assert.equal(counts.active, 1);
+  assert.equal(counts.waiting, 1);
+  assert.equal(counts.workers, 1);
+  assert.equal(engine.pool.threads, 3);
+  assert.equal(engine.stats().pool.threads, 3);
+  const wait = engine.pool.estimateWait('shape');
+  assert.ok(Number.isFinite(wait) && wait >= 0);
+  release.resolve();
+  await Promise.all([running, queued]);
+  const closing = engine.pool.close();
+  assert.equal(engine.pool.estimateWait('shape'), Number.POSITIVE_INFINITY, 'closing');
+  await closing;
 });

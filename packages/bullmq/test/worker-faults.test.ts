@@ -91,15 +91,7 @@ test('SIGTERM: the running job finishes, then the worker exits 0', options, asyn
   await gate.started('s');
   worker.kill('SIGTERM');
   // Once the worker has said it is closing, let the job end.
-  await new Promise<void>((resolve) => {
-    const check = () => {
-      if (!worker.output().includes('closing')) return;
-      worker.child.stderr!.off('data', check);
-      resolve();
-    };
-    worker.child.stderr!.on('data', check);
-    check();
-  });
+  await worker.untilOutput('closing');
   gate.open();
   assert.deepEqual(await producer.outcome(id), {
     status: 'completed',
@@ -188,3 +180,38 @@ test(
     assert.deepEqual(await producer.outcome(next), { status: 'completed', value: 25 });
   },
 );
+
+test(
+  'a job that stalls more often than maxStalledCount fails with the stalled reason',
+  options,
+  async (t) => {
+    const { defer, redis, producer, gate } = await setup(t, 'stalls');
+    const strict = { ...fast, maxStalledCount: 0 };
+    const first = spawnWorker({ redisUrl: redis.url, queue: 'stalls', threads: 1, ...strict });
+    defer(() => first.stop());
+    await first.ready;
+    const id = await producer.add('hold', { gate: gate.dir, tag: 'm' });
+    await gate.started('m');
+    first.kill('SIGKILL');
+    await first.exited;
+    await testWorker(defer, redis.url, 'stalls', strict);
+    const outcome = (await producer.outcome(id)) as { status: string; error: { stalled?: string } };
+    assert.equal(outcome.status, 'failed');
+    assert.equal(typeof outcome.error.stalled, 'string', 'readFailure reads it as a stall');
+    assert.deepEqual(gate.startedBy('m'), [first.pid], 'not run again');
+  },
+);
+
+test('a second signal exits at once (128 + signal), leaving the job held', options, async (t) => {
+  const { defer, redis, producer, gate } = await setup(t, 'twice');
+  const worker = spawnWorker({ redisUrl: redis.url, queue: 'twice', threads: 1 });
+  defer(() => worker.stop());
+  await worker.ready;
+  const id = await producer.add('hold', { gate: gate.dir, tag: 'w' });
+  await gate.started('w');
+  worker.kill('SIGINT');
+  await worker.untilOutput('closing');
+  worker.kill('SIGTERM');
+  assert.equal(await worker.exited, 128 + 15);
+  assert.equal(await producer.queue.getJobState(id), 'active', 'left to stall, not failed');
+});

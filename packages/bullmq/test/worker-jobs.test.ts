@@ -289,3 +289,25 @@ test(
     assert.deepEqual(gate.startedBy('e'), [], 'never started');
   },
 );
+
+test('a worker takes only its own version and prefix', options, async (t) => {
+  const defer = deferrer(t);
+  const v1 = await rawProducer(redis.url, 'versions', '1', 'tq');
+  defer(() => v1.close());
+  const v2 = await rawProducer(redis.url, 'versions', '2', 'tq');
+  defer(() => v2.close());
+  await testWorker(defer, redis.url, 'versions', { version: '2', prefix: 'tq' });
+  const old = await v1.add('square', 1);
+  const current = await v2.add('square', 2);
+  assert.deepEqual(await v2.outcome(current), { status: 'completed', value: 4 });
+  assert.equal(await v1.queue.getJobState(old), 'waiting');
+});
+
+test('close and destroy are idempotent, together too', options, async (t) => {
+  const defer = deferrer(t);
+  const worker = await testWorker(defer, redis.url, 'twice');
+  await Promise.all([worker.close(), worker.destroy(), worker.close(), worker.destroy()]);
+  await worker.close();
+  await worker.destroy();
+  await assert.rejects(worker.engine.run('square', 2), { code: 'ERR_TANDEM_POOL_CLOSED' });
+});
