@@ -553,9 +553,12 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
     this.#admission.releaseAll(); // they find the backend destroyed
     const goodbyes: Promise<void>[] = [];
     for (const entry of [...this.#jobs.all()]) {
-      const wanted = !entry.cancelling; // a cancelling job is being removed already
       this.#jobs.finish(entry, false, new PoolDestroyedError(entry.name));
-      if (!entry.keyed && wanted) goodbyes.push(this.#canceller.abandon(entry).catch(() => {}));
+      // A keyed job is left to run (a restarted producer may await it), unless its callers
+      // cancelled it; a cancel under way stops with the backend, so it is done once more here.
+      if (!entry.keyed || entry.cancelling) {
+        goodbyes.push(this.#canceller.abandon(entry).catch(() => {}));
+      }
     }
     await within(Promise.all(goodbyes), GOODBYE_MS);
     const quit = this.#queue.close().then(() => this.#client.quit());

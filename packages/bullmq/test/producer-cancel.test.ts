@@ -206,3 +206,38 @@ test('a throwing onProgress cancels the job and rejects with CallbackError', {
   );
   assert.deepEqual(seen, [{ step: 1 }]);
 });
+
+test('a failing run in a scope cancels its sibling on the remote worker', {
+  skip: needsRedis,
+  timeout: 30_000,
+}, async (t) => {
+  const redis = await testRedis();
+  const queue = freshQueue();
+  const watcher = await cancelWatcher(redis.url, queue);
+  t.after(() => watcher.close());
+  const started = signalled<string>();
+  const worker = rawWorker(redis.url, queue, {
+    hold: async (_input, { job }) => {
+      started.resolve(job.id!);
+      await watcher.seen(job.id!); // runs until its producer says stop
+      return 'stopped';
+    },
+    double: async (n: number) => {
+      await started.promise;
+      throw new RangeError(`no ${n}`);
+    },
+  });
+  t.after(() => worker.close());
+  const engine = await engineOn(redis.url, queue);
+  t.after(() => engine.close());
+  let hold: Promise<string> | undefined;
+  const scope = engine.scope(async () => {
+    hold = engine.run('hold', 'x');
+    await Promise.all([hold, engine.run('double', 1)]);
+  });
+  await assert.rejects(scope);
+  await assert.rejects(hold!);
+  // It rejected only once its job ended, which it did on being told to stop.
+  assert.equal(watcher.ids.length, 1, 'the sibling was told to stop');
+  assert.equal(engine.stats().pool.running, 0);
+});
