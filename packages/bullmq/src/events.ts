@@ -109,7 +109,7 @@ export class EventFeed {
     events.on('duplicated', ({ jobId }) => this.handlers.duplicated(jobId));
     events.on('removed', ({ jobId }) => this.handlers.removed(jobId));
     events.getBackend().on('ready', () => {
-      // Before `arm()`, a `ready` is the start; after it, one follows a drop.
+      // Before `run()`, a `ready` is the start; after it, one follows a drop.
       if (this.#armed) this.handlers.reconnected();
     });
   }
