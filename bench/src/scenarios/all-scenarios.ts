@@ -5,6 +5,7 @@
  * @module
  */
 import type { Scenario } from '../runner/scenario.ts';
+import { bullmqRecovery, bullmqThroughput } from './bullmq.ts';
 import { cpuThroughput } from './cpu-throughput.ts';
 import { dispatchScenarios } from './dispatch-scenarios.ts';
 import { downloader } from './downloader.ts';
@@ -41,4 +42,6 @@ export const allScenarios: readonly Scenario[] = [
   pipelineMemory,
   ndjsonSink,
   pythonAnchor,
+  bullmqThroughput,
+  bullmqRecovery,
 ];
