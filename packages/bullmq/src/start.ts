@@ -52,11 +52,17 @@ export async function startBackend<B>(
   const where = `Redis at ${connection.host ?? '127.0.0.1'}:${connection.port ?? 6379}`;
   const gaveUp = deferred<never>();
   gaveUp.promise.catch(() => {});
+  // The last connection error, so that a wrong host or port says so in the timeout's message.
+  let lastError: Error | undefined;
   const timer = startTimer(settings.startTimeout, () =>
     gaveUp.reject(
       new StartTimeoutError(
         `The BullMQ backend (${where}, queue ${options.bullQueue})`,
         settings.startTimeout,
+        lastError === undefined
+          ? 'Redis did not answer: check the connection (host, port, password, TLS), or raise startTimeout.'
+          : `Redis could not be reached (${lastError.message}): check the connection (host, port, password, TLS) and that Redis is running.`,
+        lastError === undefined ? undefined : { cause: lastError },
       ),
     ),
   );
@@ -73,7 +79,9 @@ export async function startBackend<B>(
     // Ours, shared with the Queue: Tandem's own commands (cancel flags, registry, stream
     // reads) go through it as plain ioredis calls. The Queue does not close a shared client.
     client = new Redis(connection);
-    client.on('error', () => {});
+    client.on('error', (error: Error) => {
+      lastError = error;
+    });
     queue = new Queue(options.bullQueue, {
       connection: client as unknown as ConnectionOptions,
       prefix: options.prefix,

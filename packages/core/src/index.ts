@@ -6,6 +6,9 @@
  */
 
 export type {
+  BackendFactory,
+  BackendStartContext,
+  BatchOutcome,
   CallOptions,
   Clock,
   MapOptions,
@@ -14,6 +17,7 @@ export type {
   ServiceApi,
   ServiceStartOptions,
   StrayErrorEvent,
+  TaskBackend,
   TaskContext,
   TaskInput,
   TaskModule,
@@ -66,7 +70,14 @@ export type { BlockingEvent, LeakEvent } from './diagnostics/channels.js';
 export { BLOCKING_CHANNEL, LEAK_CHANNEL } from './diagnostics/channels.js';
 export type { LoopDelay } from './diagnostics/loop-delay.js';
 export { LoopDelayMonitor } from './diagnostics/loop-delay.js';
-export type { EngineOptions, EngineStats, Settled } from './engine.js';
+export type {
+  BackendEngineOptions,
+  EngineOptions,
+  EngineOwnOptions,
+  EngineStats,
+  LocalEngineOptions,
+  Settled,
+} from './engine.js';
 export { Engine } from './engine.js';
 export type { PipelineAttempt } from './errors.js';
 export {

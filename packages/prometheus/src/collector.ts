@@ -3,9 +3,10 @@
  *
  * @module
  */
-import type { Engine } from '@tandem/core';
+
 import { Counter, Gauge, type Metric } from 'prom-client';
 import { DuplicateMetricError } from './errors.js';
+import type { MeasuredEngine } from './options.js';
 import { checkEngine, type EngineMetricsOptions, resolveOptions } from './options.js';
 import { type Sample, ScrapeSampler } from './scrape-sample.js';
 import { TallyHistogram } from './tally-histogram.js';
@@ -89,12 +90,12 @@ const GAUGES: readonly (readonly [string, string, keyof Sample])[] = [
  * metrics.close();
  */
 export function collectEngineMetrics(
-  engine: Engine,
+  engine: MeasuredEngine,
   options?: EngineMetricsOptions,
 ): EngineMetrics {
   checkEngine(engine);
   const { registry, prefix, buckets } = resolveOptions(options);
-  const tally = new TaskTally(engine.pool.taskNames, buckets);
+  const tally = new TaskTally(engine.pool.taskNames ?? [], buckets);
   const name = (suffix: string) => `${prefix}${suffix}`;
   const wanted = [
     'tasks_total',

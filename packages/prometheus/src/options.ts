@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Engine, InvalidArgumentError, OutOfRangeError } from '@tandem/core';
+import { type Engine, InvalidArgumentError, OutOfRangeError, type TaskBackend } from '@tandem/core';
 import { type Registry, type RegistryContentType, register } from 'prom-client';
 
 /** Options of {@link collectEngineMetrics}. */
@@ -37,8 +37,16 @@ export interface ResolvedOptions {
   buckets: readonly number[];
 }
 
+/**
+ * The parts of an engine the collector uses: any `Engine`, on local threads or on a backend
+ * such as `@tandem/bullmq`'s.
+ */
+export type MeasuredEngine = Pick<Engine, 'stats'> & {
+  readonly pool: Pick<TaskBackend, 'onSettled' | 'taskNames'>;
+};
+
 /** The parts of an engine the collector uses (checked by shape: any copy of core will do). */
-export function checkEngine(engine: unknown): asserts engine is Engine {
+export function checkEngine(engine: unknown): asserts engine is MeasuredEngine {
   const e = engine as { stats?: unknown; pool?: { onSettled?: unknown; taskNames?: unknown } };
   const ok =
     typeof engine === 'object' &&
@@ -47,10 +55,16 @@ export function checkEngine(engine: unknown): asserts engine is Engine {
     typeof e.pool === 'object' &&
     e.pool !== null &&
     typeof e.pool.onSettled === 'function' &&
-    Array.isArray(e.pool.taskNames);
+    (Array.isArray(e.pool.taskNames) || e.pool.taskNames === undefined);
   if (!ok) {
     throw new InvalidArgumentError(
       `Expected engine to be an Engine (from Engine.start()), got ${describe(engine)}`,
+    );
+  }
+  if (e.pool?.taskNames === undefined) {
+    // The task label takes the module's names only (bounded cardinality), so they must be known.
+    throw new InvalidArgumentError(
+      "The engine's backend cannot name its tasks yet (a @tandem/bullmq producer learns them from the workers registered in Redis): start a worker first, then the engine and collectEngineMetrics",
     );
   }
 }

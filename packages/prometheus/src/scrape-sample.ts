@@ -10,7 +10,7 @@ import {
   monitorEventLoopDelay,
   performance,
 } from 'node:perf_hooks';
-import type { Engine } from '@tandem/core';
+import type { MeasuredEngine } from './options.js';
 
 /** One scrape's readings. Times in seconds. */
 export interface Sample {
@@ -41,14 +41,14 @@ export interface Sample {
  * own, so `engine.stats().loop` (since start, or `engine.resetLoopDelay()`) is left alone.
  */
 export class ScrapeSampler {
-  readonly #engine: Engine;
+  readonly #engine: MeasuredEngine;
   readonly #delay: IntervalHistogram;
   /** The sampling interval: Node records it with each delay, so it is taken off. */
   readonly #resolutionNs: number;
   #utilization: EventLoopUtilization;
   #current: Sample | undefined;
 
-  constructor(engine: Engine, resolutionMs: number) {
+  constructor(engine: MeasuredEngine, resolutionMs: number) {
     this.#engine = engine;
     this.#resolutionNs = resolutionMs * 1e6;
     // Node's interval histogram runs on an unref'd libuv timer: it keeps no process alive.

@@ -33,6 +33,8 @@ test('an engine, registry, prefix or buckets of the wrong kind is refused with a
     { stats() {} },
     engine.pool,
     hostileGetter,
+    // A backend that cannot name its tasks yet (a bullmq producer before any worker registered).
+    { stats: () => engine.stats(), pool: { onSettled: () => () => {}, taskNames: undefined } },
   ]) {
     assert.throws(() => collectEngineMetrics(bad as never, { registry }), {
       code: 'ERR_TANDEM_INVALID_ARGUMENT',

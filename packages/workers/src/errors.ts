@@ -156,9 +156,11 @@ export class PoolBrokenError extends TandemError {
 export class StartTimeoutError extends TandemError {
   override readonly code = 'ERR_TANDEM_START_TIMEOUT' as const;
   readonly timeout: number;
-  constructor(what: string, timeout: number) {
+  /** `hint` replaces the usual cause (a task module that never finishes loading) for other starts. */
+  constructor(what: string, timeout: number, hint?: string, options?: ErrorOptions) {
     super(
-      `${what} did not start within ${timeout} ms (startTimeout). A module whose top-level code never finishes (an await that never resolves, a blocking loop) is the usual cause; fix it, or raise startTimeout.`,
+      `${what} did not start within ${timeout} ms (startTimeout). ${hint ?? 'A module whose top-level code never finishes (an await that never resolves, a blocking loop) is the usual cause; fix it, or raise startTimeout.'}`,
+      options,
     );
     this.timeout = timeout;
   }
