@@ -13,7 +13,7 @@ import {
   type TasksOf,
 } from '@tandem/workers';
 import { checkFunction, checkIdempotencyKey, checkSignal } from '@tandem/workers/internal';
-import { BullmqBackend } from './producer.js';
+import { bullmqBackendOf } from './producer.js';
 
 /**
  * Awaits the job that `engine.run(name, input, { idempotencyKey: key })` made — in this
@@ -35,14 +35,20 @@ export async function awaitJob<M extends TaskModule, N extends keyof TasksOf<M> 
     onProgress?: ((value: unknown) => void) | undefined;
   },
 ): Promise<TaskResult<TasksOf<M>[N]>> {
-  const backend = (engine as { pool?: unknown } | null)?.pool;
-  if (!(backend instanceof BullmqBackend)) {
-    throw new InvalidArgumentError('Expected an engine started with { backend: bullmq(…) }');
-  }
+  const backend = bullmqBackendOf(engine);
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('Expected options to be { name, signal?, onProgress? }');
   }
-  const { name, signal, onProgress } = options;
+  let name: unknown;
+  let signal: AbortSignal | undefined;
+  let onProgress: ((value: unknown) => void) | undefined;
+  try {
+    ({ name, signal, onProgress } = options);
+  } catch (cause) {
+    throw new InvalidArgumentError('Could not read options: reading it threw (see error.cause)', {
+      cause,
+    });
+  }
   if (typeof name !== 'string') {
     throw new InvalidArgumentError(`Expected options.name to be a task name, got ${typeof name}`);
   }

@@ -513,6 +513,10 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
 
   /** Job counts of the queue (all producers) and the live workers (used by `queueCounts`). */
   queueCounts(): Promise<QueueCounts> {
+    // Its connections close with the engine: say so with a code, not ioredis' bare error.
+    if (this.#closing !== undefined || this.#destroyed) {
+      return Promise.reject(new PoolClosedError());
+    }
     return this.#view.counts();
   }
 
@@ -618,4 +622,28 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   } finally {
     timer?.cancel();
   }
+}
+
+/**
+ * The bullmq backend of `engine` (for `awaitJob`, `queueCounts`).
+ *
+ * @throws InvalidArgumentError (`ERR_TANDEM_INVALID_ARGUMENT`) when `engine` does not run on
+ * `bullmq(…)`, or reading its `pool` throws (a Proxy).
+ */
+export function bullmqBackendOf(engine: unknown): BullmqBackend {
+  let backend: unknown;
+  try {
+    backend = (engine as { pool?: unknown } | null)?.pool;
+  } catch (cause) {
+    throw new InvalidArgumentError(
+      'Could not read engine.pool: reading it threw (see error.cause)',
+      {
+        cause,
+      },
+    );
+  }
+  if (!(backend instanceof BullmqBackend)) {
+    throw new InvalidArgumentError('Expected an engine started with { backend: bullmq(…) }');
+  }
+  return backend;
 }

@@ -5,8 +5,7 @@
  * @module
  */
 import type { Engine } from '@tandem/core';
-import { InvalidArgumentError } from '@tandem/workers';
-import { BullmqBackend, type QueueCounts } from './producer.js';
+import { bullmqBackendOf, type QueueCounts } from './producer.js';
 
 /**
  * Counts of the queue the engine's backend adds to, read from Redis now.
@@ -15,12 +14,9 @@ import { BullmqBackend, type QueueCounts } from './producer.js';
  * const { waiting, active, workers, threads } = await queueCounts(engine);
  *
  * @throws InvalidArgumentError (`ERR_TANDEM_INVALID_ARGUMENT`) when `engine` does not run on
- * `bullmq(…)`; a Redis error when Redis cannot be reached.
+ * `bullmq(…)`, PoolClosedError (`ERR_TANDEM_POOL_CLOSED`) once the engine is closing; a Redis
+ * error when Redis cannot be reached.
  */
 export async function queueCounts(engine: Engine<any, any>): Promise<QueueCounts> {
-  const backend = (engine as { pool?: unknown } | null)?.pool;
-  if (!(backend instanceof BullmqBackend)) {
-    throw new InvalidArgumentError('Expected an engine started with { backend: bullmq(…) }');
-  }
-  return backend.queueCounts();
+  return bullmqBackendOf(engine).queueCounts();
 }
