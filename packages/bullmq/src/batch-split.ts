@@ -1,6 +1,7 @@
 /**
- * A `map` batch whose encoded items exceed `maxPayloadBytes` is split in halves until each
- * part fits, each part one job, and the outcomes merged back in order. An item too large on
+ * A `map` batch whose encoded items (or, once run, whose results together) exceed
+ * `maxPayloadBytes` is split in halves until each part fits, each part one job, and the
+ * outcomes merged back in order. An item too large on
  * its own fails alone (`PayloadTooLargeError` in the batch's errors), as any other item error:
  * `map` then rejects with `MapItemError` for it, or settles it as rejected with `settle: true`.
  *

@@ -223,18 +223,27 @@ export class BullmqBackend<Tasks extends TaskMap = TaskMap> implements TaskBacke
   }
 
   /**
-   * `map`'s entry: the items as one job (split in parts that fit `maxPayloadBytes` when they
-   * do not, see `batch-split.ts`); only `signal` and `deadline` apply.
+   * `map`'s entry: the items as one job (split in parts that fit `maxPayloadBytes` when their
+   * inputs, or their results, do not, see `batch-split.ts`); only `signal` and `deadline` apply.
    */
   [kRunBatch](name: string, items: unknown[], options: RunOptions): Promise<BatchOutcome> {
+    let outcome: Promise<BatchOutcome>;
     try {
-      return this.#submit(name, items, true, options) as Promise<BatchOutcome>;
+      outcome = this.#submit(name, items, true, options) as Promise<BatchOutcome>;
     } catch (error) {
       if (error instanceof PayloadTooLargeError && Array.isArray(items)) {
         return splitBatch(items, error, (part) => this[kRunBatch](name, part, options));
       }
       return Promise.reject(error);
     }
+    // Results that fit one by one can exceed the limit together (the worker refuses the batch's
+    // result): the halves run again (at-least-once), down to an item whose own result is over.
+    return outcome.catch((error: unknown) => {
+      if (error instanceof PayloadTooLargeError && error.what === 'result') {
+        return splitBatch(items, error, (part) => this[kRunBatch](name, part, options));
+      }
+      throw error;
+    });
   }
 
   #submit(name: string, input: unknown, batch: boolean, options: RunOptions): Promise<unknown> {
