@@ -56,6 +56,13 @@ export interface WorkerOptions {
    */
   shutdownGrace?: number;
   /**
+   * Ms the start waits for Redis to answer (once the threads have loaded the task module),
+   * else it rejects with `StartTimeoutError` (`ERR_TANDEM_START_TIMEOUT`): an endpoint
+   * that accepts the connection but never answers (a wrong port, a stopped Redis, a silent
+   * proxy) would hang the start for ever. A number >= 1, or `Infinity`. Default 30 000.
+   */
+  startTimeout?: number;
+  /**
    * Receives what goes wrong outside any job: Redis connection errors (reported once per
    * outage), lost locks, registry writes that failed, and `PoolBrokenError`
    * (`ERR_TANDEM_POOL_BROKEN`: no thread can be kept alive; the worker then destroys itself,

@@ -4,7 +4,7 @@
  * @module
  */
 import { defaultThreads, InvalidArgumentError, OutOfRangeError } from '@tandem/workers';
-import { checkDuration, checkFunction, checkInteger } from '@tandem/workers/internal';
+import { checkDuration, checkFunction, checkInteger, checkNumber } from '@tandem/workers/internal';
 import type { RedisOptions } from 'ioredis';
 import { redisOptions } from './connection.js';
 import { bullQueueName, checkName, type TandemKeys, tandemKeys } from './queue-name.js';
@@ -24,6 +24,7 @@ export const DEFAULT_LOCK_DURATION = 30_000;
 export const DEFAULT_STALLED_INTERVAL = 30_000;
 export const DEFAULT_MAX_STALLED_COUNT = 1;
 export const DEFAULT_SHUTDOWN_GRACE = 10_000;
+export const DEFAULT_START_TIMEOUT = 30_000;
 
 export interface ResolvedWorkerOptions {
   tasks: URL | string;
@@ -39,6 +40,7 @@ export interface ResolvedWorkerOptions {
   stalledInterval: number;
   maxStalledCount: number;
   shutdownGrace: number;
+  startTimeout: number;
   onError: (error: unknown) => void;
 }
 
@@ -88,6 +90,8 @@ export function resolveWorkerOptions(
       `Expected ${label('shutdownGrace')} to be an integer or Infinity, got ${shutdownGrace}`,
     );
   }
+  const startTimeout = read.startTimeout ?? DEFAULT_START_TIMEOUT;
+  checkNumber(label('startTimeout'), startTimeout, 1, true);
   return {
     tasks: tasks instanceof URL ? new URL(tasks.href) : tasks,
     redis,
@@ -109,6 +113,7 @@ export function resolveWorkerOptions(
       bounded(label('maxStalledCount'), read.maxStalledCount, 0, MAX_STALLED_COUNT) ??
       DEFAULT_MAX_STALLED_COUNT,
     shutdownGrace,
+    startTimeout,
     onError,
   };
 }

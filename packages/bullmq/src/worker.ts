@@ -11,7 +11,8 @@
  */
 import { hostname } from 'node:os';
 import { Engine } from '@tandem/core';
-import { startTimer } from '@tandem/workers/internal';
+import { StartTimeoutError } from '@tandem/workers';
+import { startTimer, type Timer } from '@tandem/workers/internal';
 import { type ConnectionOptions, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CancelListener } from './cancel-listener.js';
@@ -41,7 +42,8 @@ let started = 0;
  * @throws InvalidArgumentError (`ERR_TANDEM_INVALID_ARGUMENT`), OutOfRangeError
  * (`ERR_TANDEM_OUT_OF_RANGE`) for options; TaskModuleLoadError (`ERR_TANDEM_TASK_MODULE_LOAD`),
  * InvalidTaskModuleError (`ERR_TANDEM_INVALID_TASK_MODULE`), StartTimeoutError from the
- * threads; the connection error (e.g. `ECONNREFUSED`) when Redis cannot be reached at start.
+ * threads; the connection error (e.g. `ECONNREFUSED`) when Redis cannot be reached at start,
+ * StartTimeoutError when it accepts the connection but does not answer within `startTimeout`.
  */
 export async function startWorker(options: WorkerOptions): Promise<TandemWorker> {
   const resolved = resolveWorkerOptions(options);
@@ -97,12 +99,28 @@ class RunningWorker implements TandemWorker {
       refused ??= error;
     };
     commands.on('error', onConnectError);
+    // An endpoint that accepts the connection but never answers leaves `connect()` pending for
+    // ever (ioredis' connectTimeout only covers TCP's connect): bounded by startTimeout.
+    let timer: Timer | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = startTimer(options.startTimeout, () =>
+        reject(
+          new StartTimeoutError(
+            `tandem-worker (Redis at ${options.redis.host ?? '127.0.0.1'}:${options.redis.port ?? 6379})`,
+            options.startTimeout,
+            'Redis did not answer: check the connection (host, port, password, TLS), or raise startTimeout.',
+            refused === undefined ? undefined : { cause: refused },
+          ),
+        ),
+      );
+    });
     try {
-      await commands.connect();
+      await Promise.race([commands.connect(), silent]);
     } catch (error) {
       commands.disconnect();
-      throw refused ?? error;
+      throw error instanceof StartTimeoutError ? error : (refused ?? error);
     } finally {
+      timer?.cancel();
       commands.off('error', onConnectError);
     }
     commands.on('error', report);
