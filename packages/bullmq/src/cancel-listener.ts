@@ -82,6 +82,12 @@ export class CancelListener {
   async close(): Promise<void> {
     this.#closed = true;
     const { subscriber } = this.#options;
+    // While Redis is down a QUIT waits in the offline queue for a reconnect that may never
+    // come (about half a minute of retries, past any shutdown grace): let go at once instead.
+    if (subscriber.status !== 'ready') {
+      subscriber.disconnect();
+      return;
+    }
     try {
       await subscriber.quit();
     } catch {
