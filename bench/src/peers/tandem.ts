@@ -6,7 +6,7 @@
  * @module
  */
 import type { Engine } from '@tandem/core';
-import type engineTasks from '../workers/engine-tasks.ts';
+import type engineTasks from '../workers/engine-tasks.mjs';
 import type { Peer, TaskName } from './peer.ts';
 
 type TandemEngine = Engine<typeof engineTasks>;
@@ -30,8 +30,10 @@ export class TandemPeer implements Peer {
   async start(threads: number): Promise<void> {
     const { Engine } = await import('@tandem/core');
     this.#engine = await Engine.start<typeof engineTasks>({
-      tasks: new URL('../workers/engine-tasks.ts', import.meta.url),
+      tasks: new URL('../workers/engine-tasks.mjs', import.meta.url),
       threads,
+      // As every peer's workers: no inherited `--import tsx` (see engine-tasks.mjs).
+      execArgv: [],
     });
   }
 

@@ -17,7 +17,7 @@ import type { Scenario } from '../runner/scenario.ts';
 import { rateOf, spreadOf } from '../runner/spread.ts';
 import { judgeTandem, notRun } from '../runner/target.ts';
 import { type Contender, runWindowed, timeOnce } from '../runner/workload.ts';
-import type engineTasks from '../workers/engine-tasks.ts';
+import type engineTasks from '../workers/engine-tasks.mjs';
 
 const target = {
   statement:
@@ -169,8 +169,9 @@ export const metricsOverhead: Scenario = {
     const rounds = quick ? 4 : 21;
     const scrapes = quick ? 20 : 200;
     const engine = await Engine.start<typeof engineTasks>({
-      tasks: new URL('../workers/engine-tasks.ts', import.meta.url),
+      tasks: new URL('../workers/engine-tasks.mjs', import.meta.url),
       threads,
+      execArgv: [], // plain JavaScript: no tsx in the workers
     });
     try {
       // Warm-up: workers loaded, code paths compiled, the cost model settled.

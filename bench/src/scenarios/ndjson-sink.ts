@@ -138,8 +138,9 @@ async function pipelineRows(
 ): Promise<Row[]> {
   const { Engine } = await import('@tandem/core');
   const engine: Engine = await Engine.start({
-    tasks: new URL('../workers/engine-tasks.ts', import.meta.url),
+    tasks: new URL('../workers/engine-tasks.mjs', import.meta.url),
     threads,
+    execArgv: [], // plain JavaScript: no tsx in the workers
   });
   const dir = await mkdtemp(join(tmpdir(), 'tandem-bench-ndjson-'));
   try {

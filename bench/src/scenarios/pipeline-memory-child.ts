@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Engine } from '@tandem/core';
-import type engineTasks from '../workers/engine-tasks.ts';
+import type engineTasks from '../workers/engine-tasks.mjs';
 import type { MemoryProbe } from './memory-child.ts';
 
 export interface PipelineMemoryProbe extends Omit<MemoryProbe, 'messages'> {
@@ -53,8 +53,9 @@ async function main(): Promise<void> {
     sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss());
   }, 10);
   const engine = await Engine.start<typeof engineTasks>({
-    tasks: new URL('../workers/engine-tasks.ts', import.meta.url),
+    tasks: new URL('../workers/engine-tasks.mjs', import.meta.url),
     threads: Number(threadsText),
+    execArgv: [], // plain JavaScript: no tsx in the workers
   });
   let checksum = 0;
   let outputs = 0;

@@ -21,7 +21,8 @@ type PiscinaTask = Parameters<PiscinaLoadBalancer>[0];
 export interface Dispatch {
   readonly records: TaskRecord[];
   /** The slot of each record when it was sent (a record taken back moves to another slot). */
-  readonly slots: Int32Array;
+  /** An Int32Array sent with a message of several; a plain array for a task sent alone. */
+  readonly slots: Int32Array | number[];
   /** Estimated ms of work it carries (less what was taken back from it). */
   cost: number;
   /** Its tasks its worker still counts as held (less what was taken back). */
@@ -137,8 +138,8 @@ export class Balancer {
    */
   lightest(): { tasks: number; ms: number } | undefined {
     let best: Load | undefined;
-    for (const [id, load] of this.#loads) {
-      if (this.#retiring.has(id)) continue;
+    for (const load of this.#loads.values()) {
+      if (this.#retiring.size > 0 && this.#retiring.has(load.view.id)) continue;
       if (best === undefined || this.#weight(load) < this.#weight(best)) best = load;
     }
     return best;
@@ -182,8 +183,8 @@ export class Balancer {
   busyBesideIdle(): Dispatch[] | undefined {
     let idle = false;
     let busy = false;
-    for (const [id, load] of this.#loads) {
-      if (this.#retiring.has(id)) continue;
+    for (const load of this.#loads.values()) {
+      if (this.#retiring.size > 0 && this.#retiring.has(load.view.id)) continue;
       if (load.tasks === 0) idle = true;
       else busy = true;
     }

@@ -6,7 +6,8 @@
  * tens of ms, and a worker holding 2 ms of work idles for the rest of each turn: measured, the
  * worker of a shedding web service ran 12 % of the time. The lag is read from a
  * `monitorEventLoopDelay` histogram (a native timer, unref'd), its largest delay per window,
- * and only while the pool has tasks to settle: an idle pool sets no timer going.
+ * and only from the moment a task has to queue until the pool has nothing left to settle: an
+ * idle pool, or one whose tasks find an idle worker, sets no timer going.
  *
  * @module
  */
@@ -24,14 +25,20 @@ export class LoopLag {
   readonly #histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   #windowStart = performance.now();
   #heldMs = HELD_MS;
+  /** Watching now (a flag: enabling and disabling cross into native code on every call). */
+  #on = false;
 
   /** Starts watching (the pool has work). Idempotent. */
   start(): void {
+    if (this.#on) return;
+    this.#on = true;
     this.#histogram.enable();
   }
 
   /** Stops watching (no work, or the pool is down); what was seen still counts. Idempotent. */
   stop(): void {
+    if (!this.#on) return;
+    this.#on = false;
     this.#histogram.disable();
   }
 

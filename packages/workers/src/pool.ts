@@ -71,7 +71,7 @@ import {
   type TaskSettledEvent,
   type TaskSettledListener,
 } from './task-events.js';
-import { newTaskRecord, type TaskRecord } from './task-record.js';
+import { newTaskRecord, noBuffers, type TaskRecord } from './task-record.js';
 import { startTimer, type Timer } from './timer.js';
 import { inspectValue } from './transfer.js';
 import { checkDuration, checkFunction, checkIdempotencyKey, checkSignal } from './validate.js';
@@ -328,8 +328,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     // Progress arrives from a port's event: run the callback where the caller called run().
     if (onProgress !== undefined) record.onProgress = AsyncResource.bind(onProgress);
     if (timeout !== undefined) record.mode |= Mode.reportStart;
-    // The lag is watched only while there is work (an idle pool sets no timer going).
-    if (this.#unsettled++ === 0) this.#loopLag.start();
+    this.#unsettled++;
     if (signal !== undefined) record.unlisten = this.#aborts.subscribe(signal, record);
     if (deadline !== undefined) {
       record.deadlineTimer = startTimer(deadline, () =>
@@ -342,10 +341,13 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     } else {
       // Sent at the end of the current job at the latest, with whatever else is queued then:
       // calls issued together, or while the workers are busy, travel together.
+      // The loop's lag sizes what a busy worker holds, so it is watched while tasks queue
+      // (until the pool has nothing left to settle); a task sent at once needs none of it.
+      this.#loopLag.start();
       this.#admission.push(record, full);
       this.#schedulePump();
     }
-    return record.caller.promise;
+    return record.promise;
   }
 
   #hasIdleWorker(): boolean {
@@ -458,8 +460,9 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     const now = clock().now();
     const name = records[0]!.name;
     const many = records.length > 1;
-    const slots = new Int32Array(records.length);
-    const message: TaskMessage = [name, slots];
+    // A message of several carries its slots as one Int32Array; a lone task, its slot alone.
+    const slots = many ? new Int32Array(records.length) : [0];
+    const message: TaskMessage = [name, 0];
     let transferList = noBuffers;
     let cost = 0;
     for (let i = 0; i < records.length; i++) {
@@ -476,7 +479,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       cost += this.#costOf(record);
       if (record.transferList.length > 0) transferList = transferList.concat(record.transferList);
     }
-    if (!many) message[1] = slots[0];
+    message[1] = many ? (slots as Int32Array) : slots[0]!;
     this.#inWorkers += records.length;
     this.#stats.messages++;
     this.#lastName = name;
@@ -490,7 +493,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       unplaced: false,
     };
     this.#balancer.post(dispatch, message, () => {
-      this.#piscina.run(message, { transferList }).then(
+      const options = transferList === noBuffers ? moveNothing : { transferList };
+      this.#piscina.run(message, options).then(
         (answer) => this.#onAnswer(dispatch, answer),
         (failure) => this.#onDispatchFailure(dispatch, failure),
       );
@@ -561,9 +565,37 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     this.#afterAnswer();
   }
 
+  /**
+   * Tasks of a message still in its worker have settled (`ToLoop.settled`: `[slot, id, ok,
+   * value or SerializedError, …]`): each caller hears now, with the task's value or error, or
+   * its own cancellation reason. Their slots are freed, and their costs read, when the message
+   * is answered.
+   */
+  #onSettledEarly(outcomes: unknown[]): void {
+    const now = clock().now();
+    for (let i = 0; i < outcomes.length; i += 4) {
+      const slot = outcomes[i] as number;
+      const record = this.#bySlot[slot];
+      if (record === undefined || record.id !== outcomes[i + 1]) continue;
+      const owner = this.#slots.owner(slot);
+      const progressSent = this.#slots.progressSent(slot);
+      this.#leave(record, now);
+      if (this.#settledAlready(record)) continue;
+      const ok = outcomes[i + 2] as boolean;
+      const outcome = ok ? outcomes[i + 3] : deserializeError(outcomes[i + 3] as never);
+      this.#progress.settleAfter(record, owner, progressSent, () => {
+        if (ok) this.#stats.completed++;
+        else this.#stats.failed++;
+        this.#settle(record, ok, outcome);
+      });
+    }
+  }
+
   #afterAnswer(): void {
     if (this.#balancer.retiring > 0) this.#endRetired();
-    this.#pump();
+    // Nothing queued (a lone task's answer): only an idle worker's chance to steal is left.
+    if (this.#admission.size === 0) this.#maybeSteal();
+    else this.#pump();
   }
 
   /**
@@ -573,6 +605,16 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   #release(record: TaskRecord, slot: number, now: number): boolean {
     this.#slots.release(slot);
     if (record.slot !== slot) return false;
+    this.#leave(record, now);
+    return true;
+  }
+
+  /**
+   * Its worker is done with `record`. Its slot stays taken until its message is answered (the
+   * worker may still write to it), then {@link #release} frees it.
+   */
+  #leave(record: TaskRecord, now: number): void {
+    const slot = record.slot;
     this.#stats.recordRun(now - record.dispatchedAt);
     record.releasedAt = now;
     this.#bySlot[slot] = undefined;
@@ -580,7 +622,6 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     record.slot = -1;
     record.graceTimer?.cancel();
     record.where = 'done';
-    return true;
   }
 
   /** Feeds the time the task took in its worker into the cost estimate. */
@@ -713,7 +754,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
 
   /** A task cancelled or settled while in its worker: only its bookkeeping is left. */
   #settledAlready(record: TaskRecord): boolean {
-    if (record.caller.settled) this.#maybeIdle(record);
+    if (record.settled) this.#maybeIdle(record);
     else if (record.reason !== undefined) this.#settle(record, false, record.reason);
     else return false;
     return true;
@@ -753,7 +794,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
    * Done but held for its progress: it rejects now.
    */
   #cancel(record: TaskRecord, reason: unknown, state: number): void {
-    if (record.reason !== undefined || record.caller.settled) return;
+    if (record.reason !== undefined || record.settled) return;
     record.reason = reason;
     this.#stats.cancelled++;
     switch (record.where) {
@@ -789,11 +830,11 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     record.timeoutTimer?.cancel();
     record.unlisten?.();
     record.unlisten = undefined;
-    if (!record.caller.settled) {
-      record.caller.settled = true;
+    if (!record.settled) {
+      record.settled = true;
       if (this.#listeners.length > 0) this.#notifySettled(record, ok, value);
-      if (ok) record.caller.resolve(value);
-      else record.caller.reject(value);
+      if (ok) record.resolve(value);
+      else record.reject(value);
     }
     this.#maybeIdle(record);
   }
@@ -885,17 +926,12 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     }
     const inWorker = this.#bySlot[slot];
     const record = inWorker?.id === id ? inWorker : this.#progress.get(id);
-    if (tag === ToLoop.letGo) {
-      // A cancelled task of a message has ended: it rejects now, its neighbours run on (its
-      // slot is released when the message is answered).
-      if (record?.reason !== undefined && record.where === 'worker') {
-        record.graceTimer?.cancel();
-        this.#settle(record, false, record.reason);
-      }
+    if (tag === ToLoop.settled) {
+      this.#onSettledEarly(value as unknown[]);
       return;
     }
     // Nothing reaches the caller once its task is cancelled or settled.
-    if (record === undefined || record.caller.settled || record.reason !== undefined) return;
+    if (record === undefined || record.settled || record.reason !== undefined) return;
     if (tag === ToLoop.progress) {
       record.progressSeen++;
       try {
@@ -1053,7 +1089,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   }
 }
 
-const noBuffers: ArrayBuffer[] = [];
+/** Piscina's options for a message that moves no buffer (shared: Piscina only reads them). */
+const moveNothing = Object.freeze({ transferList: noBuffers });
 
 /** A group answer's failed task as the envelope a one-task message would have thrown. */
 function envelopeOf(kind: number, error: unknown): Envelope {

@@ -110,11 +110,11 @@ export const ToWorker = { abort: 1 } as const;
  * Control messages, worker → loop. `loaded`: the task module is in (a worker that exits
  * before it is a start-up failure). `stray`: an error no running task owns (a throw from a
  * timer, an unhandled rejection left by a task that already returned): the worker is retired.
- * `letGo`: a cancelled task of a message of several has ended; its message is answered only
- * once all its tasks have, so without this it would wait for them (or for its grace to end the
- * worker, and its neighbours with it).
+ * `settled`: tasks of a message of several that some async task of it still holds in its
+ * worker have settled: `[slot, id, ok, value or SerializedError, …]` in the value field. Each
+ * caller hears at once instead of when the whole message is answered.
  */
-export const ToLoop = { started: 1, progress: 2, loaded: 3, stray: 4, letGo: 5 } as const;
+export const ToLoop = { started: 1, progress: 2, loaded: 3, stray: 4, settled: 5 } as const;
 
 /** What a worker posts on `parentPort` once, to hand the loop its control port. */
 export const CONTROL_PORT_KEY = '__tandemControlPort';

@@ -16,13 +16,12 @@ export interface TaskRecord {
   onProgress: ((value: unknown) => void) | undefined;
   /** Progress messages delivered so far. */
   progressSeen: number;
-  /** The caller's promise; `settled` once it has resolved or rejected. */
-  readonly caller: {
-    promise: Promise<unknown>;
-    resolve(value: unknown): void;
-    reject(reason: unknown): void;
-    settled: boolean;
-  };
+  /** The caller's promise and its settlers (on the record itself: one object less per task). */
+  readonly promise: Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+  /** The caller's promise has resolved or rejected. */
+  settled: boolean;
   /**
    * Where the task is: waiting for room, in the pool's queue, held by a worker, or done with
    * its worker (its result may still wait for its progress messages).
@@ -53,6 +52,9 @@ export interface TaskRecord {
   counted: boolean;
 }
 
+/** The transfer list of a task that moves nothing (shared: never written to). */
+export const noBuffers: ArrayBuffer[] = [];
+
 export function newTaskRecord(
   id: number,
   name: string,
@@ -71,11 +73,14 @@ export function newTaskRecord(
     name,
     input,
     mode,
-    transferList: [],
+    transferList: noBuffers,
     timeout: undefined,
     onProgress: undefined,
     progressSeen: 0,
-    caller: { promise, resolve, reject, settled: false },
+    promise,
+    resolve,
+    reject,
+    settled: false,
     where: 'waiting',
     removed: false,
     reason: undefined,

@@ -172,12 +172,18 @@ class WorkerContext implements TaskContext {
   readonly #stateIndex: number;
   #controller: AbortController | undefined;
   #finished = false;
+  /**
+   * Where the buffers its value gives up go: a group's list, or, without one, Piscina's
+   * wrapper.
+   */
+  readonly sink: Set<ArrayBuffer> | undefined;
 
-  constructor(id: number, slot: number, name: string) {
+  constructor(id: number, slot: number, name: string, sink: Set<ArrayBuffer> | undefined) {
     this.id = id;
     this.slot = slot;
     this.name = name;
     this.#stateIndex = slot * SLOT_WIDTH;
+    this.sink = sink;
   }
 
   get signal(): AbortSignal {
@@ -274,7 +280,8 @@ export default function handle(message: TaskMessage): unknown {
 /**
  * Claims the task in `slot` and runs it: its encoded value, a promise of it for an async task,
  * or a thrown envelope (skipped: it was cancelled or taken back before its claim). The buffers
- * its value gives up go to `sink` (a group's list) or, without one, into Piscina's wrapper.
+ * its value gives up go to `sink` (a group's list) or, without one, into Piscina's wrapper
+ * (see `WorkerContext.sink`).
  */
 function runItem(
   module: { tasks: TaskMap } | Envelope,
@@ -300,15 +307,15 @@ function runItem(
     throw module;
   }
   const task = module.tasks[name]!;
-  const context = new WorkerContext(id, slot, name);
+  const context = new WorkerContext(id, slot, name, sink);
   running[slot] = context;
   let async = false;
   try {
     const started = performance.now();
     const run = () =>
       mode & Mode.batch
-        ? runBatch(task, input as unknown[], context, sink)
-        : runOne(task, input, context, sink);
+        ? runBatch(task, input as unknown[], context)
+        : runOne(task, input, context);
     let work: unknown;
     if (task instanceof AsyncFunction || tracedTasks.has(name)) {
       lastSync = undefined;
@@ -341,14 +348,12 @@ function runItem(
         Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
         running[slot] = undefined;
         untraced.delete(context);
-        if (sink !== undefined) letGoIfCancelled(slot, id);
         return result;
       },
       (error: unknown) => {
         Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
         running[slot] = undefined;
         untraced.delete(context);
-        if (sink !== undefined) letGoIfCancelled(slot, id);
         throw error === context.crashReason ? error : failure(error);
       },
     );
@@ -356,21 +361,7 @@ function runItem(
     Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
     throw failure(error);
   } finally {
-    if (!async) {
-      running[slot] = undefined;
-      if (sink !== undefined) letGoIfCancelled(slot, id);
-    }
-  }
-}
-
-/**
- * A task of a message of several ended after the loop cancelled it: the loop rejects it now
- * instead of when the whole message is answered (see `ToLoop.letGo`).
- */
-function letGoIfCancelled(slot: number, id: number): void {
-  const state = Atomics.load(states, slot * SLOT_WIDTH);
-  if (state === SlotState.cancelled || state === SlotState.timedOut) {
-    control.postMessage([ToLoop.letGo, slot, id]);
+    if (!async) running[slot] = undefined;
   }
 }
 
@@ -378,57 +369,122 @@ function letGoIfCancelled(slot: number, id: number): void {
 const MAX_COST_US = 2 ** 31 - 1;
 const skipped: Envelope = Object.freeze({ [ENVELOPE_KEY]: 'skipped' });
 
-/** Runs the tasks of one message, each claimed as it starts; async ones run side by side. */
-async function runGroup(
+/**
+ * Runs the tasks of one message, each claimed as it starts; async ones run side by side. A
+ * message of synchronous tasks is answered at once. While an async task of it still runs, the
+ * message stays in hand (so Piscina keeps this worker's event loop turning), but no task
+ * waits for it: the outcomes of the tasks that have finished go to the loop at once, and each
+ * async task's as it ends, on the control port (`ToLoop.settled`). Those go as copies (no
+ * buffer moved), and the message's answer still carries every outcome, since the two ports
+ * race: the loop takes whichever comes first.
+ */
+function runGroup(
   module: { tasks: TaskMap } | Envelope,
   name: string,
   slots: Int32Array,
   message: TaskMessage,
-): Promise<unknown> {
+): unknown {
   const answers: GroupAnswer = new Array(1 + slots.length);
-  let failures: unknown[] | null = null;
+  const failures: unknown[] = [];
   // Buffers the tasks gave up with moveResult(), once each (a buffer listed twice is a DataCloneError).
   const transfer = new Set<ArrayBuffer>();
   const fail = (i: number, envelope: unknown) => {
     const { [ENVELOPE_KEY]: kind, error } = envelope as Envelope & { error?: unknown };
     const answer =
       kind === 'skipped' ? Answer.skipped : kind === 'crashed' ? Answer.crashed : Answer.error;
-    failures ??= [];
     failures.push(i, answer, error);
   };
   let waits: Promise<void>[] | undefined;
   for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!;
     try {
-      const work = runItem(module, name, slots[i]!, message[2 + i], transfer);
-      if (isPromise(work)) {
-        waits ??= [];
-        waits.push(
-          work.then(
-            (value) => {
-              answers[1 + i] = value;
-            },
-            (envelope: unknown) => fail(i, envelope),
-          ),
-        );
-      } else {
+      const work = runItem(module, name, slot, message[2 + i], transfer);
+      if (!isPromise(work)) {
         answers[1 + i] = work;
+        continue;
       }
+      const id = running[slot]!.id;
+      waits ??= [];
+      waits.push(
+        work.then(
+          (value) => {
+            answers[1 + i] = value;
+            postSettled([slot, id, true, value]);
+          },
+          (envelope: unknown) => {
+            fail(i, envelope);
+            const { [ENVELOPE_KEY]: kind, error } = envelope as Envelope & { error?: unknown };
+            if (kind === 'error') postSettled([slot, id, false, error]);
+          },
+        ),
+      );
     } catch (envelope) {
       fail(i, envelope);
     }
   }
-  if (waits !== undefined) await Promise.all(waits);
-  answers[0] = failures;
+  if (waits === undefined) return groupAnswer(answers, failures, transfer);
+  postFinished(slots, answers, failures);
+  return Promise.all(waits).then(() => groupAnswer(answers, failures, transfer));
+}
+
+/** `answers` with its failures (as triples in message order, or null), as it travels. */
+function groupAnswer(
+  answers: GroupAnswer,
+  failures: unknown[],
+  transfer: Set<ArrayBuffer>,
+): unknown {
+  answers[0] = failures.length === 0 ? null : inOrder(failures);
   return movable(answers, [...transfer]);
 }
 
+/** `[index, answer, error]` triples sorted by index (async tasks fail in any order). */
+function inOrder(failures: unknown[]): unknown[] {
+  const triples: unknown[][] = [];
+  for (let i = 0; i < failures.length; i += 3) triples.push(failures.slice(i, i + 3));
+  triples.sort((a, b) => (a[0] as number) - (b[0] as number));
+  return triples.flat();
+}
+
+/**
+ * Sends the outcomes of the tasks of a message that have finished while others still run:
+ * values and their own errors (skipped and crashed ones wait for the message's answer).
+ */
+function postFinished(slots: Int32Array, answers: GroupAnswer, failures: unknown[]): void {
+  const outcomes: unknown[] = [];
+  const failed = new Set<number>();
+  for (let f = 0; f < failures.length; f += 3) {
+    const i = failures[f] as number;
+    failed.add(i);
+    if (failures[f + 1] === Answer.error)
+      outcomes.push(slots[i], idOf(slots[i]!), false, failures[f + 2]);
+  }
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!;
+    if (running[slot] !== undefined || failed.has(i)) continue; // still running, or failed
+    outcomes.push(slot, idOf(slot), true, answers[1 + i]);
+  }
+  if (outcomes.length > 0) postSettled(outcomes);
+}
+
+/** The id of the task in `slot` (written by the loop before it posted the message). */
+function idOf(slot: number): number {
+  return states[slot * SLOT_WIDTH + Field.id]!;
+}
+
+/**
+ * Posts `ToLoop.settled` outcomes, as copies. If structured clone refuses one (the check
+ * before let it through), the message's answer still carries it.
+ */
+function postSettled(outcomes: unknown[]): void {
+  try {
+    control.postMessage([ToLoop.settled, -1, 0, outcomes]);
+  } catch {
+    // The answer carries it.
+  }
+}
+
 /** The task's encoded value, or a promise of it for an async task (no promise made for a sync one). */
-function runOne(
-  task: TaskMap[string],
-  input: unknown,
-  context: WorkerContext,
-  sink: Set<ArrayBuffer> | undefined,
-): unknown {
+function runOne(task: TaskMap[string], input: unknown, context: WorkerContext): unknown {
   // `finish` at once, not a microtask later: a neighbour that ends the worker right after
   // this task returned must find it done (innocent, run again), not running (blamed).
   let result: unknown;
@@ -440,12 +496,12 @@ function runOne(
   }
   if (!isPromise(result)) {
     context.finish();
-    return encode(context.name, result, sink);
+    return encode(context.name, result, context.sink);
   }
   return result.then(
     (value) => {
       context.finish();
-      return encode(context.name, value, sink);
+      return encode(context.name, value, context.sink);
     },
     (error: unknown) => {
       context.finish();
@@ -459,53 +515,104 @@ function describe(loaded: { tasks: TaskMap } | Envelope): string[] {
   return Object.keys(loaded.tasks);
 }
 
-/** Runs the items of a `map` batch in order; its value is encoded by the caller's `encode`. */
-async function runBatch(
-  task: TaskMap[string],
-  items: unknown[],
-  context: WorkerContext,
-  sink: Set<ArrayBuffer> | undefined,
-): Promise<unknown> {
-  const values: unknown[] = new Array(items.length);
-  const errors: BatchResult['errors'] = [];
-  // Buffers the items gave up with moveResult(), once each (a buffer listed twice is a DataCloneError).
-  const transfer = new Set<ArrayBuffer>();
+/**
+ * Runs the items of a `map` batch in order: its {@link BatchResult}, synchronously while the
+ * items return values (no promise for a batch of synchronous items), or a promise of it from
+ * the first item that returns a promise.
+ */
+function runBatch(task: TaskMap[string], items: unknown[], context: WorkerContext): unknown {
+  const batch: Batch = {
+    task,
+    items,
+    context,
+    values: new Array(items.length),
+    errors: [],
+    transfer: new Set<ArrayBuffer>(),
+  };
+  let pending: Promise<void> | undefined;
   try {
-    await runItems(task, items, context, values, errors, transfer);
-  } finally {
+    pending = runItems(batch, 0);
+  } catch (error) {
     context.finish();
+    throw error;
   }
-  return deliver({ values, errors } satisfies BatchResult, [...transfer], sink);
+  if (pending === undefined) {
+    context.finish();
+    return deliverBatch(batch);
+  }
+  return pending.then(
+    () => {
+      context.finish();
+      return deliverBatch(batch);
+    },
+    (error: unknown) => {
+      context.finish();
+      throw error;
+    },
+  );
 }
 
-async function runItems(
-  task: TaskMap[string],
-  items: unknown[],
-  context: WorkerContext,
-  values: unknown[],
-  errors: BatchResult['errors'],
-  transfer: Set<ArrayBuffer>,
-): Promise<void> {
-  for (let i = 0; i < items.length; i++) {
+interface Batch {
+  task: TaskMap[string];
+  items: unknown[];
+  context: WorkerContext;
+  values: unknown[];
+  errors: BatchResult['errors'];
+  /** Buffers the items gave up with moveResult(), once each (a buffer listed twice is a DataCloneError). */
+  transfer: Set<ArrayBuffer>;
+}
+
+function deliverBatch({ values, errors, transfer, context }: Batch): unknown {
+  return deliver({ values, errors } satisfies BatchResult, [...transfer], context.sink);
+}
+
+/** Runs items from `from` on; undefined when all ran synchronously, else a promise of the rest. */
+function runItems(batch: Batch, from: number): Promise<void> | undefined {
+  const { task, items, context, errors } = batch;
+  for (let i = from; i < items.length; i++) {
     // Between items is a free cancellation point: a cancelled batch stops here.
     context.checkpoint();
     context.enterItem(i);
+    let value: unknown;
     try {
-      let value = task(items[i], context);
-      if (isPromise(value)) value = await value;
-      // Each value is checked on its own: one item that cannot travel fails alone. An item
-      // may give its buffers up with moveResult(), as a lone task does.
-      const moved = movedValue(value);
-      const item = moved === undefined ? value : moved.value;
-      const { problem, transferList } = inspectValue(item, moved !== undefined, `result[${i}]`);
-      if (problem !== undefined) {
-        throw new UncloneableResultError(context.name, problem.path, problem.kind);
-      }
-      values[i] = item;
-      for (const buffer of transferList) transfer.add(buffer);
+      value = task(items[i], context);
     } catch (error) {
       errors.push([i, serialized(error)]);
+      continue;
     }
+    if (isPromise(value)) {
+      return value.then(
+        (settled) => {
+          keepItem(batch, i, settled);
+          return runItems(batch, i + 1);
+        },
+        (error: unknown) => {
+          errors.push([i, serialized(error)]);
+          return runItems(batch, i + 1);
+        },
+      );
+    }
+    keepItem(batch, i, value);
+  }
+  return undefined;
+}
+
+/**
+ * Keeps item `i`'s value. Each value is checked on its own: one item that cannot travel fails
+ * alone. An item may give its buffers up with moveResult(), as a lone task does.
+ */
+function keepItem(batch: Batch, i: number, value: unknown): void {
+  try {
+    const moved = movedValue(value);
+    const item = moved === undefined ? value : moved.value;
+    const { problem, transferList } = inspectValue(item, moved !== undefined, `result[${i}]`);
+    if (problem !== undefined) {
+      throw new UncloneableResultError(batch.context.name, problem.path, problem.kind);
+    }
+    batch.values[i] = item;
+    for (const buffer of transferList) batch.transfer.add(buffer);
+  } catch (error) {
+    batch.errors.push([i, serialized(error)]);
   }
 }
 
