@@ -15,6 +15,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { types } from 'node:util';
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { isReference } from './clone-walk.js';
 import { type SerializedError, serializeError } from './codec.js';
 import { movedValue, type TaskContext, type TaskMap, tasksOfModule } from './define.js';
 import {
@@ -312,19 +313,13 @@ function runItem(
   let async = false;
   try {
     const started = performance.now();
-    const run = () =>
-      mode & Mode.batch
-        ? runBatch(task, input as unknown[], context)
-        : runOne(task, input, context);
     let work: unknown;
     if (task instanceof AsyncFunction || tracedTasks.has(name)) {
       lastSync = undefined;
-      work = current.run(context, run);
+      work = current.run(context, runTask, task, input, context, mode);
     } else {
       lastSync = context;
-      work = run();
-      // A plain function that returned a promise: its next calls are traced as async ones.
-      if (isPromise(work) && !(mode & Mode.batch)) tracedTasks.add(name);
+      work = runTask(task, input, context, mode);
     }
     // The synchronous part is what the task costs its worker (see cost-model.ts).
     Atomics.store(
@@ -332,10 +327,10 @@ function runItem(
       index + Field.cost,
       Math.min(MAX_COST_US, (performance.now() - started) * 1000),
     );
-    if (!isPromise(work)) {
-      Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
-      return work;
-    }
+    // A value: the task has finished (runOne and runBatch mark it done before returning).
+    if (!isPromise(work)) return work;
+    // A plain function that returned a promise: its next calls are traced as async ones.
+    if (!(mode & Mode.batch)) tracedTasks.add(name);
     async = true;
     states[index + Field.mode] = mode | Mode.async; // read by the loop once answered
     if (lastSync === context) {
@@ -483,6 +478,17 @@ function postSettled(outcomes: unknown[]): void {
   }
 }
 
+function runTask(
+  task: TaskMap[string],
+  input: unknown,
+  context: WorkerContext,
+  mode: number,
+): unknown {
+  return mode & Mode.batch
+    ? runBatch(task, input as unknown[], context)
+    : runOne(task, input, context);
+}
+
 /** The task's encoded value, or a promise of it for an async task (no promise made for a sync one). */
 function runOne(task: TaskMap[string], input: unknown, context: WorkerContext): unknown {
   // `finish` at once, not a microtask later: a neighbour that ends the worker right after
@@ -618,6 +624,8 @@ function keepItem(batch: Batch, i: number, value: unknown): void {
 
 /** A task's value as it travels back; throws when it cannot. */
 function encode(name: string, result: unknown, sink: Set<ArrayBuffer> | undefined): unknown {
+  // Most results of small tasks are primitives: nothing to move, nothing to refuse.
+  if (!isReference(result)) return result;
   const { value, transferList } = inspectResult(name, result, 'result');
   return deliver(value, transferList, sink);
 }

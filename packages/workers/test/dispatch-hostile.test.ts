@@ -69,4 +69,6 @@ describe('dispatch under hostile use', () => {
     check('fates', ['innocents-first'], 8_000));
   test('async tasks of one message settle as each ends, with its own value or error; a later crash changes none', () =>
     check('asyncNeighbours', [], 20_000));
+  test('early outcomes attacked: aborts before and after, a timeout, destroy() and close() under a hanging task', () =>
+    check('earlyHostile', [], 20_000));
 });
