@@ -29,6 +29,11 @@ const only = args.filter((a) => !a.startsWith('-'));
 const files = roots
   .flatMap((dir) => [...testFiles(dir)])
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+// Given no file at all, node --test would fall back to its own discovery and run fixtures.
+if (files.length === 0) {
+  console.error(`No test file's path contains ${only.map((o) => JSON.stringify(o)).join(' or ')}.`);
+  process.exit(2);
+}
 
 const reporters = flags.some((f) => f.startsWith('--test-reporter'))
   ? []
