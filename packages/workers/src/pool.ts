@@ -924,12 +924,12 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       }
       return;
     }
-    const inWorker = this.#bySlot[slot];
-    const record = inWorker?.id === id ? inWorker : this.#progress.get(id);
     if (tag === ToLoop.settled) {
       this.#onSettledEarly(value as unknown[]);
       return;
     }
+    const inWorker = this.#bySlot[slot];
+    const record = inWorker?.id === id ? inWorker : this.#progress.get(id);
     // Nothing reaches the caller once its task is cancelled or settled.
     if (record === undefined || record.settled || record.reason !== undefined) return;
     if (tag === ToLoop.progress) {
