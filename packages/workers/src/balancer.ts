@@ -1,21 +1,12 @@
 /**
- * Which worker gets the next message, and what each worker holds. Piscina calls `pick` when it
- * posts a message (at once when a worker is ready, later otherwise); the message carries its
- * {@link Dispatch} under Piscina's `queueOptionsSymbol`, so the pick is recorded whenever it
- * happens. The least loaded worker wins — by estimated ms of work held under `'auto'`, by
- * tasks held with a fixed `concurrentTasksPerWorker` — except workers being retired (they
- * finish what they hold and end).
+ * Which worker gets the next message, and what each worker holds. The least loaded worker
+ * wins — by estimated ms of work held under `'auto'`, by tasks held with a fixed
+ * `concurrentTasksPerWorker` — except workers being retired (they finish what they hold and
+ * end). A worker counts once its port has arrived.
  *
  * @module
  */
-import { Piscina } from 'piscina';
 import type { TaskRecord } from './task-record.js';
-
-type PiscinaLoadBalancer = NonNullable<
-  NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']
->;
-type WorkerView = Parameters<PiscinaLoadBalancer>[1][number];
-type PiscinaTask = Parameters<PiscinaLoadBalancer>[0];
 
 /** One message in flight: its tasks, their slots, and where it went. */
 export interface Dispatch {
@@ -28,92 +19,43 @@ export interface Dispatch {
   /** Its tasks its worker still counts as held (less what was taken back). */
   held: number;
   readonly sentAt: number;
-  /** The threadId of the worker Piscina posted it to; 0 until posted. */
+  /** The threadId of the worker it went to. */
   worker: number;
-  /** Sent while no worker was ready: Piscina holds it. */
-  unplaced: boolean;
 }
 
 /** What one worker holds. */
 interface Load {
-  /** Piscina's live view of the worker. */
-  view: WorkerView;
+  threadId: number;
   tasks: number;
   ms: number;
   dispatches: Set<Dispatch>;
 }
 
 export class Balancer {
-  /** Messages a worker may hold (Piscina's `concurrentTasksPerWorker`). */
-  readonly maxMessages: number;
   readonly #byTasks: boolean;
   readonly #retiring = new Set<number>();
   readonly #loads = new Map<number, Load>();
-  /** Dispatches Piscina has not posted yet (no worker was ready). */
-  unplaced = 0;
-  /**
-   * The dispatch being handed to Piscina right now: when a worker is ready, Piscina picks it
-   * inside `run()`, and this is how the pick knows what it places (cheaper than a property on
-   * the message, which slows its clone down).
-   */
-  posting: Dispatch | undefined;
 
   /** `byTasks`: balance on tasks held (a fixed setting), not on estimated ms. */
-  constructor(maxMessages: number, byTasks: boolean) {
-    this.maxMessages = maxMessages;
+  constructor(byTasks: boolean) {
     this.#byTasks = byTasks;
   }
 
-  /** The function Piscina calls (`loadBalancer` option). */
-  readonly pick: PiscinaLoadBalancer = (task, workers) => {
-    let candidate: Load | undefined;
-    for (const view of workers) {
-      const load = this.#loadOf(view);
-      const usage = view.currentUsage;
-      if (this.#retiring.has(view.id) || usage >= this.maxMessages) continue;
-      // Ties go to the worker with fewer messages (the start-up describes carry no load).
-      const weight = this.#weight(load);
-      const best = candidate === undefined ? Number.POSITIVE_INFINITY : this.#weight(candidate);
-      if (weight < best || (weight === best && usage < candidate!.view.currentUsage)) {
-        candidate = load;
-      }
-    }
-    if (candidate === undefined) return null;
-    const dispatch = this.posting ?? dispatchOf(task);
-    if (dispatch !== undefined) {
-      if (dispatch.unplaced) {
-        dispatch.unplaced = false;
-        this.unplaced--;
-      }
-      dispatch.worker = candidate.view.id;
-      candidate.tasks += dispatch.held;
-      candidate.ms += dispatch.cost;
-      candidate.dispatches.add(dispatch);
-    }
-    return candidate.view;
-  };
-
-  /** Hands `message` for `dispatch` to Piscina through `run` and records where it went. */
-  post(dispatch: Dispatch, message: unknown[], run: () => void): void {
-    this.posting = dispatch;
-    try {
-      run();
-    } finally {
-      this.posting = undefined;
-    }
-    if (dispatch.worker !== 0) return;
-    attachDispatch(message, dispatch);
-    dispatch.unplaced = true;
-    this.unplaced++;
+  /**
+   * Gives `dispatch` to the least loaded worker (the one `lightest()` reported) and returns
+   * its threadId. The caller has checked that one exists.
+   */
+  place(dispatch: Dispatch): number {
+    const load = this.#lightest()!;
+    dispatch.worker = load.threadId;
+    load.tasks += dispatch.held;
+    load.ms += dispatch.cost;
+    load.dispatches.add(dispatch);
+    return load.threadId;
   }
 
   /** The worker answered for `dispatch` (or died with it). */
   answered(dispatch: Dispatch): void {
-    if (dispatch.unplaced) {
-      dispatch.unplaced = false;
-      this.unplaced--;
-      return;
-    }
     const load = this.#loads.get(dispatch.worker);
     if (load === undefined || !load.dispatches.delete(dispatch)) return;
     load.tasks -= dispatch.held;
@@ -133,16 +75,36 @@ export class Balancer {
 
   /**
    * The least loaded worker that may take work, as `{ tasks, ms }` held; undefined when none is
-   * known. A worker counts once Piscina has it ready (a replacement still starting cannot take
-   * work: Piscina would give it to the others).
+   * known. Ties go to the worker holding fewer messages.
    */
   lightest(): { tasks: number; ms: number } | undefined {
+    return this.#lightest();
+  }
+
+  #lightest(): Load | undefined {
     let best: Load | undefined;
     for (const load of this.#loads.values()) {
-      if (this.#retiring.size > 0 && this.#retiring.has(load.view.id)) continue;
-      if (best === undefined || this.#weight(load) < this.#weight(best)) best = load;
+      if (this.#retiring.size > 0 && this.#retiring.has(load.threadId)) continue;
+      if (best === undefined) {
+        best = load;
+        continue;
+      }
+      const weight = this.#weight(load);
+      const bestWeight = this.#weight(best);
+      if (
+        weight < bestWeight ||
+        (weight === bestWeight && load.dispatches.size < best.dispatches.size)
+      ) {
+        best = load;
+      }
     }
     return best;
+  }
+
+  /** The messages worker `threadId` holds (a copy). */
+  dispatchesOf(threadId: number): Dispatch[] {
+    const load = this.#loads.get(threadId);
+    return load === undefined ? [] : [...load.dispatches];
   }
 
   /** Workers that may take work (ready, not being retired). */
@@ -184,7 +146,7 @@ export class Balancer {
     let idle = false;
     let busy = false;
     for (const load of this.#loads.values()) {
-      if (this.#retiring.size > 0 && this.#retiring.has(load.view.id)) continue;
+      if (this.#retiring.size > 0 && this.#retiring.has(load.threadId)) continue;
       if (load.tasks === 0) idle = true;
       else busy = true;
     }
@@ -197,9 +159,11 @@ export class Balancer {
     return held;
   }
 
-  /** Piscina has a new worker ready (its `workerCreate` event): it may take work. */
-  ready(view: WorkerView): void {
-    this.#loadOf(view);
+  /** Worker `threadId` is ready (its port has arrived): it may take work. */
+  ready(threadId: number): void {
+    if (!this.#loads.has(threadId)) {
+      this.#loads.set(threadId, { threadId, tasks: 0, ms: 0, dispatches: new Set() });
+    }
   }
 
   /** No more tasks for worker `threadId`. */
@@ -211,7 +175,7 @@ export class Balancer {
   *emptied(): Generator<number> {
     for (const id of this.#retiring) {
       const load = this.#loads.get(id);
-      if (load === undefined || load.view.currentUsage === 0) {
+      if (load === undefined || load.dispatches.size === 0) {
         this.#retiring.delete(id);
         this.#loads.delete(id);
         yield id;
@@ -229,32 +193,7 @@ export class Balancer {
     this.#loads.delete(threadId);
   }
 
-  #loadOf(view: WorkerView): Load {
-    let load = this.#loads.get(view.id);
-    if (load === undefined) {
-      load = { view, tasks: 0, ms: 0, dispatches: new Set() };
-      this.#loads.set(view.id, load);
-    } else {
-      load.view = view; // Piscina makes a fresh view per call
-    }
-    return load;
-  }
-
   #weight(load: Load): number {
     return this.#byTasks ? load.tasks : load.ms;
   }
-}
-
-/** The dispatch a message carries (the pool sets it; Piscina's describe call has none: null). */
-function dispatchOf(task: PiscinaTask): Dispatch | undefined {
-  const options = (task as unknown as Record<symbol, Dispatch | null>)[Piscina.queueOptionsSymbol];
-  return options ?? undefined;
-}
-
-/**
- * Attaches `dispatch` to a message Piscina queued (no worker was ready) where Piscina shows it
- * to the balancer when it places it later. Piscina holds the message until then.
- */
-export function attachDispatch(message: unknown[], dispatch: Dispatch): void {
-  (message as unknown as Record<symbol, Dispatch>)[Piscina.queueOptionsSymbol] = dispatch;
 }

@@ -37,9 +37,9 @@ export function verdictOnLostWorker(task: LostTask, failure: unknown): Verdict {
   const { name, state } = task;
   if (task.broken !== undefined) return { error: task.broken, crash: false };
   if (task.destroyed) return { error: new PoolDestroyedError(name), crash: false };
-  if (isPostFailure(failure) && state === SlotState.pending) {
-    // Piscina could not post it: something in the input that the pre-check let through.
-    const refused = `value postMessage refused (${(failure as Error).message})`;
+  if (failure instanceof PostFailure) {
+    // It was never sent: something in the input that the pre-check let through.
+    const refused = `value postMessage refused (${messageOf(failure.error)})`;
     return { error: new UncloneableInputError(name, 'input', refused), crash: false };
   }
   // Not started, or finished with its answer lost: another task ended the worker (a task that
@@ -63,13 +63,19 @@ export function verdictOnLostWorker(task: LostTask, failure: unknown): Verdict {
   };
 }
 
-/** What `postMessage` throws for a message it cannot send (so the worker never got it). */
-export function isPostFailure(value: unknown): boolean {
-  if (!(value instanceof Error)) return false;
-  const code = (value as { code?: unknown }).code;
-  return (
-    value.name === 'DataCloneError' ||
-    code === 'ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST' ||
-    code === 'ERR_INVALID_TRANSFER_OBJECT'
-  );
+/**
+ * What `postMessage` threw for a message of tasks it could not send (so the worker never got
+ * it): a DataCloneError, or anything an input's own code threw while it was cloned.
+ */
+export class PostFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** `error`'s message, read defensively (it may come from hostile input). */
+function messageOf(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'an error that could not be read';
+  }
 }

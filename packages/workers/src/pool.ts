@@ -1,9 +1,10 @@
 /**
- * `WorkerPool`: a fixed set of worker threads over Piscina, with a bounded queue of its own in
- * front (so that it knows, for every task, whether it is queued, waiting inside a worker or
- * running), cancellation that reaches running work, crash recovery and coded errors. This
- * file is the task lifecycle: submit, dispatch, answer, cancel, settle. The queue is in
- * `admission.ts`, result-after-progress ordering in `progress-order.ts`, the control ports in
+ * `WorkerPool`: a fixed set of worker threads kept by Piscina (started, replaced when they
+ * die, ended), with a bounded queue of its own in front (so that it knows, for every task,
+ * whether it is queued, waiting inside a worker or running), cancellation that reaches running
+ * work, crash recovery and coded errors. Tasks travel on a port of Tandem's own per worker, not
+ * in Piscina's message per task (see `protocol.ts`). This file is the task lifecycle: submit,
+ * dispatch, answer, cancel, settle. The queue is in `admission.ts`, the ports in
  * `worker-controls.ts`.
  *
  * @module
@@ -42,14 +43,13 @@ import {
 import { AbortFanout } from './internal/abort-fanout.js';
 import { type Deferred, deferred } from './internal/deferred.js';
 import { LoopLag } from './loop-lag.js';
-import { isPostFailure, verdictOnLostWorker } from './lost-worker.js';
+import { PostFailure, verdictOnLostWorker } from './lost-worker.js';
 import {
   type ResolvedPoolOptions,
   resolvePoolOptions,
   type WorkerPoolOptions,
 } from './pool-options.js';
 import { type PoolStats, StatsRecorder } from './pool-stats.js';
-import { ProgressOrder } from './progress-order.js';
 import {
   Answer,
   DESCRIBE,
@@ -134,8 +134,9 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   readonly #admission: AdmissionQueue;
   /** Tasks handed to workers, by slot. */
   readonly #bySlot: (TaskRecord | undefined)[] = [];
+  /** Messages awaiting their answer, by the slot of their first task (which names them). */
+  readonly #sent: (Dispatch | undefined)[] = [];
   readonly #controls: WorkerControls;
-  readonly #progress: ProgressOrder;
   readonly #aborts = new AbortFanout<TaskRecord>((record, reason) =>
     this.#cancel(record, reason, SlotState.cancelled),
   );
@@ -153,8 +154,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   #destroyed = false;
   #piscinaDown: Promise<void> | undefined;
   #pumpScheduled = false;
-  /** Workers just gone that a task of theirs was running in (or ended) when they died. */
-  readonly #culprits = new Set<number>();
+  /** A worker gone while a task of its was running in it (or ended it): its others are innocent. */
+  #culprit = 0;
   #pumping = false;
   #stealTimer: Timer | undefined;
   /** The task name dispatched last (its cost sizes the room reported by `stats().depth`). */
@@ -187,9 +188,9 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     const onAbort = () => gaveUp.reject(signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      // One describe per worker (Piscina counts its first workers ready at once, and the
-      // balancer gives each an idle one), so that every worker has loaded the module before
-      // the first task: a fresh pool dispatches as a warm one.
+      // One describe per worker (Piscina counts its first workers ready at once, and gives
+      // each an idle one), so that every worker has loaded the module before the first task:
+      // a fresh pool dispatches as a warm one. Describes are the only messages Piscina carries.
       const describes = Array.from({ length: resolved.threads }, () =>
         pool.#piscina.run([...DESCRIBE]),
       );
@@ -216,16 +217,17 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     // answers for it (it skips the task).
     this.#slots = new SlotTable(options.threads * maxPerWorker * 2);
     this.#admission = new AdmissionQueue(options.maxQueue);
-    this.#balancer = new Balancer(maxPerWorker, !auto);
+    this.#balancer = new Balancer(!auto);
     const workerData: WorkerBootData = { tasksUrl: options.tasksUrl, states: this.#slots.buffer };
     this.#piscina = new Piscina({
       filename: entryUrl.href,
       minThreads: options.threads,
       maxThreads: options.threads,
-      concurrentTasksPerWorker: maxPerWorker,
       idleTimeout: Number.POSITIVE_INFINITY,
       recordTiming: false,
-      loadBalancer: this.#balancer.pick,
+      // An idle worker keeps its event loop turning (not asleep in `Atomics.wait`), so that
+      // the tasks, aborts and answers on Tandem's ports flow at any time.
+      atomics: 'disabled',
       workerData,
       ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
       ...(options.execArgv && { execArgv: options.execArgv }),
@@ -233,18 +235,17 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     this.#controls = new WorkerControls(
       this.#piscina,
       (message, threadId) => this.#onControl(message, threadId),
-      (threadId, code, loaded) => this.#onWorkerExit(threadId, code, loaded),
+      // A worker ready (at start or replacing one that died) may take queued work, or tasks
+      // waiting inside a busy worker.
+      (threadId) => {
+        this.#balancer.ready(threadId);
+        this.#schedulePump();
+      },
+      (threadId, code, loaded, cause) => this.#onWorkerExit(threadId, code, loaded, cause),
     );
-    this.#progress = new ProgressOrder(this.#controls);
     // Without a listener Piscina would throw the error of an idle worker into the process;
     // its exit is counted in `workersReplaced`.
     this.#piscina.on('error', () => {});
-    // A worker ready (at start or replacing one that died) may take queued work, or tasks
-    // waiting inside a busy worker.
-    this.#piscina.on('workerCreate', (view: Parameters<Balancer['ready']>[0]) => {
-      this.#balancer.ready(view);
-      this.#schedulePump();
-    });
   }
 
   /** Names of the tasks the module defines. */
@@ -351,7 +352,6 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   }
 
   #hasIdleWorker(): boolean {
-    if (this.#balancer.unplaced > 0) return false;
     return this.#balancer.lightest()?.tasks === 0;
   }
 
@@ -370,7 +370,6 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
    * while the loop is slow to come back to it, see `loop-lag.ts` — (or fewer than two tasks); with a fixed setting, up to it. 0: no room.
    */
   #groupSize(name: string): number {
-    if (this.#balancer.unplaced > 0) return 0; // Piscina still holds a message: wait for it
     const lightest = this.#balancer.lightest();
     if (lightest === undefined) return 0;
     const cost = this.#costs.estimate(name);
@@ -490,15 +489,27 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       held: records.length,
       sentAt: now,
       worker: 0,
-      unplaced: false,
     };
-    this.#balancer.post(dispatch, message, () => {
-      const options = transferList === noBuffers ? moveNothing : { transferList };
-      this.#piscina.run(message, options).then(
-        (answer) => this.#onAnswer(dispatch, answer),
-        (failure) => this.#onDispatchFailure(dispatch, failure),
-      );
-    });
+    const worker = this.#balancer.place(dispatch);
+    this.#sent[slots[0]!] = dispatch;
+    try {
+      this.#controls.send(worker, message, transferList);
+    } catch (failure) {
+      // Something in an input that the check before let through: handled as an answer would
+      // be, a turn later (the caller may be inside run()).
+      this.#sent[slots[0]!] = undefined;
+      queueMicrotask(() => this.#onDispatchFailure(dispatch, new PostFailure(failure)));
+    }
+  }
+
+  /** Worker `threadId` answered for the message named by `slot`: `ok` 1 with its answer, 0 with its failure. */
+  #onAnswered(slot: number, ok: number, answer: unknown, threadId: number): void {
+    const dispatch = this.#sent[slot];
+    if (dispatch === undefined) return;
+    this.#sent[slot] = undefined;
+    this.#controls.answered(threadId);
+    if (ok === 1) this.#onAnswer(dispatch, answer);
+    else this.#onDispatchFailure(dispatch, answer);
   }
 
   /**
@@ -543,12 +554,15 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     this.#afterAnswer();
   }
 
-  /** Piscina rejected the message: a task's envelope (one-task message) or a lost worker. */
+  /**
+   * The message failed: a task's envelope (one-task message), a failure to post it, or its
+   * worker lost.
+   */
   #onDispatchFailure(dispatch: Dispatch, failure: unknown): void {
     this.#balancer.answered(dispatch);
     const { records, slots } = dispatch;
     const now = clock().now();
-    if (records.length > 1 && isPostFailure(failure)) {
+    if (records.length > 1 && failure instanceof PostFailure) {
       // One of them cannot be posted: each goes alone, so only that one fails.
       for (let i = records.length - 1; i >= 0; i--) {
         const record = records[i]!;
@@ -577,17 +591,12 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       const slot = outcomes[i] as number;
       const record = this.#bySlot[slot];
       if (record === undefined || record.id !== outcomes[i + 1]) continue;
-      const owner = this.#slots.owner(slot);
-      const progressSent = this.#slots.progressSent(slot);
       this.#leave(record, now);
       if (this.#settledAlready(record)) continue;
       const ok = outcomes[i + 2] as boolean;
-      const outcome = ok ? outcomes[i + 3] : deserializeError(outcomes[i + 3] as never);
-      this.#progress.settleAfter(record, owner, progressSent, () => {
-        if (ok) this.#stats.completed++;
-        else this.#stats.failed++;
-        this.#settle(record, ok, outcome);
-      });
+      if (ok) this.#stats.completed++;
+      else this.#stats.failed++;
+      this.#settle(record, ok, ok ? outcomes[i + 3] : deserializeError(outcomes[i + 3] as never));
     }
   }
 
@@ -696,33 +705,22 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   }
 
   #onWorkerResult(record: TaskRecord, slot: number, value: unknown, now: number): void {
-    const owner = this.#slots.owner(slot);
-    const progressSent = this.#slots.progressSent(slot);
     this.#observeCost(record, slot);
     if (!this.#release(record, slot, now)) return;
     if (this.#settledAlready(record)) return;
-    if (record.onProgress === undefined) {
-      // Nothing to wait for (the common case): no closure to hold.
-      this.#stats.completed++;
-      this.#settle(record, true, value);
-      return;
-    }
-    this.#progress.settleAfter(record, owner, progressSent, () => {
-      this.#stats.completed++;
-      this.#settle(record, true, value);
-    });
+    this.#stats.completed++;
+    this.#settle(record, true, value);
   }
 
   #onWorkerFailure(record: TaskRecord, slot: number, failure: unknown, now: number): void {
     const state = this.#slots.state(slot);
     const owner = this.#slots.owner(slot);
-    const progressSent = this.#slots.progressSent(slot);
     const item = this.#slots.item(slot);
     if (isEnvelope(failure) && failure.__tandem !== 'skipped') this.#observeCost(record, slot);
     if (!this.#release(record, slot, now)) return;
     if (this.#settledAlready(record)) return;
     if (isEnvelope(failure)) {
-      this.#onEnvelope(record, failure, owner, progressSent);
+      this.#onEnvelope(record, failure, owner);
       return;
     }
     const verdict = verdictOnLostWorker(
@@ -732,7 +730,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
         redispatches: record.redispatches,
         transferred: record.transferList.length > 0,
         exitCode: this.#controls.exitCode(owner),
-        culpritFound: this.#culprits.has(owner),
+        culpritFound: owner !== 0 && owner === this.#culprit,
         broken: this.#broken,
         destroyed: this.#destroyed,
       },
@@ -760,7 +758,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     return true;
   }
 
-  #onEnvelope(record: TaskRecord, envelope: Envelope, owner: number, progressSent: number): void {
+  #onEnvelope(record: TaskRecord, envelope: Envelope, owner: number): void {
     if (envelope.__tandem === 'skipped') {
       // The worker skipped a task the loop never cancelled: the slot changed under it. It
       // never ran, so it is safe to run it again.
@@ -773,11 +771,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       const cause = deserializeError(envelope.error);
       this.#settle(record, false, new WorkerCrashedError(record.name, undefined, { cause }));
     } else {
-      const error = deserializeError(envelope.error);
-      this.#progress.settleAfter(record, owner, progressSent, () => {
-        this.#stats.failed++;
-        this.#settle(record, false, error);
-      });
+      this.#stats.failed++;
+      this.#settle(record, false, deserializeError(envelope.error));
     }
   }
 
@@ -791,7 +786,6 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
    * Cancels a task with `reason`. Queued: it leaves the queue and rejects now. In a worker but
    * not started: the worker will skip it, and it rejects now. Running: its `ctx.signal` aborts,
    * and it rejects once the worker lets go of it, or once the worker is terminated after `grace`.
-   * Done but held for its progress: it rejects now.
    */
   #cancel(record: TaskRecord, reason: unknown, state: number): void {
     if (record.reason !== undefined || record.settled) return;
@@ -804,10 +798,6 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
         record.where = 'done';
         this.#settle(record, false, reason);
         this.#pump();
-        return;
-      case 'done':
-        this.#progress.drop(record);
-        this.#settle(record, false, reason);
         return;
       case 'worker':
         if (this.#slots.cancel(record.slot, state)) {
@@ -915,32 +905,29 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       this.#stats.strayErrors++;
       const error = deserializeError(value as never);
       if (strayErrorChannel.hasSubscribers) strayErrorChannel.publish({ error, threadId });
-      // Piscina failed to post a task's answer (something the result check let through): that
-      // task would never finish, so the worker cannot wait to empty.
-      if ((error as Error | undefined)?.name === 'DataCloneError') {
-        this.#controls.terminate(threadId);
-      } else {
-        this.#retire(threadId);
-      }
+      this.#retire(threadId);
+      return;
+    }
+    if (tag === ToLoop.answered) {
+      this.#onAnswered(slot, id, value, threadId);
       return;
     }
     if (tag === ToLoop.settled) {
       this.#onSettledEarly(value as unknown[]);
       return;
     }
-    const inWorker = this.#bySlot[slot];
-    const record = inWorker?.id === id ? inWorker : this.#progress.get(id);
+    const record = this.#bySlot[slot];
     // Nothing reaches the caller once its task is cancelled or settled.
-    if (record === undefined || record.settled || record.reason !== undefined) return;
+    if (record === undefined || record.id !== id || record.settled || record.reason !== undefined) {
+      return;
+    }
     if (tag === ToLoop.progress) {
-      record.progressSeen++;
       try {
         record.onProgress?.(value);
       } catch (error) {
         this.#cancel(record, new CallbackError('onProgress', error), SlotState.cancelled);
         return;
       }
-      this.#progress.delivered(record);
     } else if (tag === ToLoop.started && record.timeout !== undefined) {
       const timeout = record.timeout;
       record.timeoutTimer?.cancel(); // started again on a new worker after a crash
@@ -961,19 +948,20 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     for (const threadId of this.#balancer.emptied()) this.#controls.terminate(threadId);
   }
 
-  #onWorkerExit(threadId: number, code: number, loaded: boolean): void {
+  /** Worker `threadId` is gone, and every answer it sent has been handled: what it held is lost. */
+  #onWorkerExit(threadId: number, code: number, loaded: boolean, cause: unknown): void {
+    const lost = this.#balancer.dispatchesOf(threadId);
     this.#balancer.forget(threadId);
+    // Read before its tasks' failures are handled (they release their slots): did one of them
+    // take it down? Then the others that finished are innocent for sure.
+    this.#culprit = this.#slots.hasCulprit(threadId) ? threadId : 0;
+    for (const dispatch of lost) {
+      this.#sent[dispatch.slots[0]!] = undefined;
+      this.#onDispatchFailure(dispatch, cause);
+    }
+    this.#culprit = 0;
     if (this.#destroyed || this.#broken !== undefined) return;
     this.#stats.workersReplaced++;
-    // Read now, before its tasks' failures are handled (they release their slots): did one of
-    // them take it down? Then the others that finished are innocent for sure.
-    if (this.#slots.hasCulprit(threadId)) {
-      this.#culprits.add(threadId);
-      setImmediate(() => this.#culprits.delete(threadId));
-    }
-    // Its port is gone: results still waiting for its progress messages settle after
-    // whatever was already delivered has been handled.
-    setImmediate(() => this.#progress.ownerGone(threadId));
     if (loaded) return;
     if (++this.#startFailures >= MAX_START_FAILURES) {
       this.#break(
@@ -992,7 +980,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       record.where = 'done';
       this.#settle(record, false, error);
     }
-    // Tasks handed to Piscina settle now; their records are counted out when Piscina lets go.
+    // Tasks in workers settle now; their records are counted out as their workers end.
     for (const record of this.#bySlot) if (record !== undefined) this.#settle(record, false, error);
     this.#loopLag.stop();
     this.#piscinaDown ??= this.#piscina.destroy();
@@ -1081,16 +1069,12 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     this.#piscinaDown ??= this.#piscina.destroy();
     await this.#piscinaDown;
     this.#controls.close();
-    this.#progress.releaseAll();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 }
-
-/** Piscina's options for a message that moves no buffer (shared: Piscina only reads them). */
-const moveNothing = Object.freeze({ transferList: noBuffers });
 
 /** A group answer's failed task as the envelope a one-task message would have thrown. */
 function envelopeOf(kind: number, error: unknown): Envelope {

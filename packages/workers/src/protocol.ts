@@ -1,10 +1,13 @@
 /**
- * The wire between the loop and a worker. Tasks travel through Piscina in messages of one or
- * more tasks of the same name (`run()` calls issued together are coalesced); a shared
+ * The wire between the loop and a worker. Piscina starts, replaces and ends the workers; the
+ * tasks travel on a port of Tandem's own per worker, in messages of one or more tasks of the
+ * same name (`run()` calls issued together are coalesced), and come back on it with their
+ * progress, start reports and early outcomes, in the order the worker posted them. Piscina's
+ * own message per task costs about twice a bare `postMessage` round trip (its envelope, a
+ * futex wake, its bookkeeping), and its results would travel apart from progress. A shared
  * `Int32Array` holds each in-flight task's state, so that a worker can claim a task and see
  * its cancellation without a message (a busy synchronous loop never reads messages), and so
- * that an idle worker's loop can take back a task still waiting inside a busy one; a control
- * port per worker carries what must wake the other side (abort, start, progress).
+ * that an idle worker's loop can take back a task still waiting inside a busy one.
  *
  * @module
  */
@@ -14,7 +17,9 @@ import type { SerializedError } from './codec.js';
  * A message to a worker: `[name, slot, input]` for one task, `[name, slots, …inputs]` for
  * several (`slots` an `Int32Array`: one copy for all of them). A task's id and mode are in its
  * slot of the shared table: every value in the message costs structured-clone time on both
- * sides. `[name]` alone asks for the task names the module defines.
+ * sides. The slot of its first task names the message in its answer (`ToLoop.answered`).
+ * `[name]` alone (through Piscina, at start) asks for the task names the module defines. The
+ * name is a string, which tells a message of tasks from a control message (a number first).
  */
 export type TaskMessage = unknown[];
 
@@ -22,8 +27,8 @@ export type TaskMessage = unknown[];
  * A worker's answer to a message of several tasks: `[failures, …values]`, the values in
  * message order; `failures` is null when every task returned, else
  * `[index, answer, error, …]` triples (see {@link Answer}; `error` a `SerializedError` or
- * undefined). A message of one task is answered as Piscina answers: the value, or a thrown
- * {@link Envelope}.
+ * undefined). A message of one task is answered with the value, or with an {@link Envelope}
+ * as its failure.
  */
 export type GroupAnswer = unknown[];
 
@@ -38,8 +43,7 @@ export const Mode = {
   reportStart: 2,
   /**
    * Set by the worker in the slot: the task returned a promise. Such a task travels alone from
-   * then on: a message is answered once all its tasks have settled, so a slow async task would
-   * hold back its neighbours' results.
+   * then on (its neighbours' outcomes would have to go early, see `ToLoop.settled`).
    */
   async: 4,
 } as const;
@@ -82,44 +86,48 @@ export const SlotState = {
 } as const;
 
 /**
- * The fields of a slot, in this order (see {@link Field}). The progress count lets the loop
- * hold a result back until every progress message posted before it has arrived (they travel
- * on another port, so they can arrive after it); the item index names the item of a batch that
- * took its worker down; the cost feeds the loop's estimate of the task's cost; the id and mode
+ * The fields of a slot, in this order (see {@link Field}). The item index names the item of a
+ * batch that took its worker down; the cost feeds the loop's estimate of the task's cost; the id and mode
  * are the task's own (written by the loop before the message is posted).
  */
 export const Field = {
   state: 0,
   /** The threadId of the worker that claimed the task. */
   owner: 1,
-  /** Progress messages the task has posted. */
-  progress: 2,
   /** The item of a batch running now. */
-  item: 3,
+  item: 2,
   /** µs the task's synchronous run took. */
-  cost: 4,
-  id: 5,
+  cost: 3,
+  id: 4,
   /** {@link Mode} bits. */
-  mode: 6,
+  mode: 5,
 } as const;
-export const SLOT_WIDTH = 7;
+export const SLOT_WIDTH = 6;
 
-/** Control messages, loop → worker. */
+/** Control messages, loop → worker: `[tag, slot, task id]`. */
 export const ToWorker = { abort: 1 } as const;
 /**
- * Control messages, worker → loop. `loaded`: the task module is in (a worker that exits
- * before it is a start-up failure). `stray`: an error no running task owns (a throw from a
+ * Messages, worker → loop: `[tag, slot, task id, value]`. `answered`: the answer to a message
+ * of tasks, `[answered, slot of its first task, 1 | 0, answer or failure]`. `loaded`: the task
+ * module is in (a worker that exits before it is a start-up failure). `stray`: an error no running task owns (a throw from a
  * timer, an unhandled rejection left by a task that already returned): the worker is retired.
  * `settled`: tasks of a message of several that some async task of it still holds in its
  * worker have settled: `[slot, id, ok, value or SerializedError, …]` in the value field. Each
  * caller hears at once instead of when the whole message is answered.
  */
-export const ToLoop = { started: 1, progress: 2, loaded: 3, stray: 4, settled: 5 } as const;
+export const ToLoop = {
+  started: 1,
+  progress: 2,
+  loaded: 3,
+  stray: 4,
+  settled: 5,
+  answered: 6,
+} as const;
 
 /** What a worker posts on `parentPort` once, to hand the loop its control port. */
 export const CONTROL_PORT_KEY = '__tandemControlPort';
 
-/** Rejections that come from Tandem's worker side carry this key (anything else is a crash). */
+/** Failures that come from Tandem's worker side carry this key (anything else is a lost worker). */
 export const ENVELOPE_KEY = '__tandem';
 
 /**

@@ -30,7 +30,6 @@ export class SlotTable {
     // Plain writes: the worker reads them after the message that names the slot, and posting
     // a message orders them before it; the state goes last, atomically.
     cells[index + Field.owner] = 0;
-    cells[index + Field.progress] = 0;
     cells[index + Field.item] = 0;
     cells[index + Field.cost] = 0;
     cells[index + Field.id] = id;
@@ -119,10 +118,5 @@ export class SlotTable {
   /** The task's mode bits, as the worker left them (`Mode.async` once it returned a promise). */
   mode(slot: number): number {
     return Atomics.load(this.#cells, slot * SLOT_WIDTH + Field.mode);
-  }
-
-  /** How many progress messages the task in `slot` has posted. */
-  progressSent(slot: number): number {
-    return Atomics.load(this.#cells, slot * SLOT_WIDTH + Field.progress);
   }
 }

@@ -14,8 +14,6 @@ export interface TaskRecord {
   timeout: number | undefined;
   /** The caller's callback, bound to the caller's async context. */
   onProgress: ((value: unknown) => void) | undefined;
-  /** Progress messages delivered so far. */
-  progressSeen: number;
   /** The caller's promise and its settlers (on the record itself: one object less per task). */
   readonly promise: Promise<unknown>;
   readonly resolve: (value: unknown) => void;
@@ -24,7 +22,7 @@ export interface TaskRecord {
   settled: boolean;
   /**
    * Where the task is: waiting for room, in the pool's queue, held by a worker, or done with
-   * its worker (its result may still wait for its progress messages).
+   * its worker.
    */
   where: 'waiting' | 'queued' | 'worker' | 'done';
   /** Set when the caller's side removed it from a queue (see `Fifo`). */
@@ -76,7 +74,6 @@ export function newTaskRecord(
     transferList: noBuffers,
     timeout: undefined,
     onProgress: undefined,
-    progressSeen: 0,
     promise,
     resolve,
     reject,

@@ -1,16 +1,17 @@
 /**
- * The loop's side of each worker's control port (see `protocol.ts`): it learns the ports as
- * workers start, sends aborts to the worker that owns a task, hands incoming messages to the
- * pool, remembers which workers have loaded the task module and their exit codes, and ends a
- * worker on demand.
+ * The loop's side of each worker's port (see `protocol.ts`). Tasks, their answers, progress
+ * and aborts all travel on it, so everything a worker posts arrives in the order it was
+ * posted. It learns the ports as workers start, keeps the process alive while a worker holds
+ * work, hands incoming messages to the pool, remembers which workers have loaded the task
+ * module and their exit codes, and ends a worker on demand.
  *
  * @module
  */
-import type { MessagePort, Worker } from 'node:worker_threads';
+import { type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { CONTROL_PORT_KEY, ToLoop, ToWorker } from './protocol.js';
 
-/** A control message from a worker: `[tag, slot, task id, value]`. */
+/** A message from a worker: `[tag, slot, task id or flag, value]`. */
 export type ControlMessage = [tag: number, slot: number, id: number, value: unknown];
 
 /** What a worker posts once on start-up: the port the loop uses to reach it. */
@@ -19,80 +20,94 @@ interface ControlPortMessage {
   threadId: number;
 }
 
+/** A worker's port, and how many reasons there are to keep the process alive for it. */
+interface Line {
+  port: MessagePort;
+  refs: number;
+}
+
 export class WorkerControls {
   readonly #piscina: Piscina;
-  readonly #ports = new Map<number, MessagePort>();
-  /**
-   * Aborts for workers whose port has not arrived yet: it travels on another channel than a
-   * worker's first results, so a task can be running before the loop knows the port.
-   */
-  readonly #unsent = new Map<number, ControlMessage[]>();
+  readonly #lines = new Map<number, Line>();
   readonly #exitCodes = new Map<number, number>();
-  readonly #holds = new WeakMap<MessagePort, number>();
   /** Workers alive that have loaded the task module. */
   readonly #loaded = new Set<number>();
 
   /**
-   * `onWorkerExit` learns whether the worker had loaded the task module: one that exits
-   * before it did failed to start.
+   * `onReady`: a worker's port has arrived, so it may take tasks. `onWorkerExit` comes once
+   * every message the worker posted before it ended has been handed to `onMessage`, and learns
+   * whether the worker had loaded the task module (one that exits before it did failed to
+   * start) and what ended it.
    */
   constructor(
     piscina: Piscina,
     onMessage: (message: ControlMessage, threadId: number) => void,
-    onWorkerExit: (threadId: number, code: number, loaded: boolean) => void,
+    onReady: (threadId: number) => void,
+    onWorkerExit: (threadId: number, code: number, loaded: boolean, cause: unknown) => void,
   ) {
     this.#piscina = piscina;
     piscina.on('message', (message: unknown) => {
       if (typeof message !== 'object' || message === null || !(CONTROL_PORT_KEY in message)) return;
       const { threadId, [CONTROL_PORT_KEY]: port } = message as unknown as ControlPortMessage;
-      this.#ports.set(threadId, port);
-      port.on('message', (control: ControlMessage) => {
+      const deliver = (control: ControlMessage) => {
         if (control[0] === ToLoop.loaded) this.#loaded.add(threadId);
         onMessage(control, threadId);
-      });
+      };
+      this.#lines.set(threadId, { port, refs: 0 });
+      port.on('message', deliver);
       port.unref();
-      for (const unsent of this.#unsent.get(threadId) ?? []) port.postMessage(unsent);
-      this.#unsent.delete(threadId);
-      this.#worker(threadId)?.once('exit', (code) => {
+      const worker = this.#worker(threadId);
+      // The port closes when the worker dies, and stops holding the process then; Piscina
+      // unrefs its workers. Held until 'exit', so that the tasks the worker held hear of it.
+      // (A replacement needs no such hold: Piscina's own port holds the process until the new
+      // worker is ready, and this worker's port, ref'd by the tasks sent to it, arrives first.)
+      port.once('close', () => worker?.ref());
+      // What ended it (out of memory, an uncaught error), if anything did: the cause its lost
+      // tasks fail with.
+      let ended: unknown;
+      worker?.on('error', (error) => {
+        ended ??= error;
+      });
+      worker?.once('exit', (code) => {
+        // Whatever the worker posted before it ended is queued on the port by now: it is
+        // handled first, so that no answer that was sent is taken for lost.
+        for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) {
+          deliver(next.message as ControlMessage);
+        }
+        port.close();
         const loaded = this.#loaded.delete(threadId);
         this.#exitCodes.set(threadId, code);
-        this.#ports.delete(threadId);
-        onWorkerExit(threadId, code, loaded);
+        this.#lines.delete(threadId);
+        onWorkerExit(
+          threadId,
+          code,
+          loaded,
+          ended ?? new Error(`worker exited with code: ${code}`),
+        );
       });
+      onReady(threadId);
     });
+  }
+
+  /**
+   * Posts a message of tasks to worker `threadId` (throws what `postMessage` throws) and keeps
+   * the process alive until {@link answered} says the worker answered for it.
+   */
+  send(threadId: number, message: unknown[], transferList: ArrayBuffer[]): void {
+    const line = this.#lines.get(threadId)!;
+    line.port.postMessage(message, transferList);
+    if (line.refs++ === 0) line.port.ref();
+  }
+
+  /** Worker `threadId` answered for a message {@link send} posted. */
+  answered(threadId: number): void {
+    const line = this.#lines.get(threadId);
+    if (line !== undefined && --line.refs === 0) line.port.unref();
   }
 
   /** Asks worker `threadId` to abort task `id` in `slot` (its `ctx.signal`). */
   abort(threadId: number, slot: number, id: number): void {
-    const message: ControlMessage = [ToWorker.abort, slot, id, undefined];
-    const port = this.#ports.get(threadId);
-    if (port !== undefined) port.postMessage(message);
-    else this.#unsent.set(threadId, [...(this.#unsent.get(threadId) ?? []), message]);
-  }
-
-  /**
-   * Keeps worker `threadId`'s control port ref'd (the process stays up for its messages) until
-   * the returned function is called. Holds are counted.
-   */
-  hold(threadId: number): () => void {
-    const port = this.#ports.get(threadId);
-    if (port === undefined) {
-      // Its port has not arrived yet (it travels apart from the first results): hold the
-      // process some other way until the messages are in.
-      const keepAlive = setInterval(() => {}, 2 ** 30);
-      return () => clearInterval(keepAlive);
-    }
-    const holds = (this.#holds.get(port) ?? 0) + 1;
-    this.#holds.set(port, holds);
-    if (holds === 1) port.ref();
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.#holds.get(port) ?? 1) - 1;
-      this.#holds.set(port, left);
-      if (left === 0) port.unref();
-    };
+    this.#lines.get(threadId)?.port.postMessage([ToWorker.abort, slot, id]);
   }
 
   /** The exit code of worker `threadId`, once it has exited. */
@@ -100,15 +115,14 @@ export class WorkerControls {
     return this.#exitCodes.get(threadId);
   }
 
-  /** Ends worker `threadId` (Piscina sees it exit, fails its tasks and starts a new one). */
+  /** Ends worker `threadId` (Piscina sees it exit and starts a new one). */
   terminate(threadId: number): void {
     void this.#worker(threadId)?.terminate();
   }
 
   close(): void {
-    for (const port of this.#ports.values()) port.close();
-    this.#ports.clear();
-    this.#unsent.clear();
+    for (const { port } of this.#lines.values()) port.close();
+    this.#lines.clear();
   }
 
   #worker(threadId: number): Worker | undefined {

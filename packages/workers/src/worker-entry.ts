@@ -1,20 +1,19 @@
 /**
- * The module Piscina loads in every worker. It starts loading the user's task module at once
- * but does not hold Piscina's start-up on it (a failure is kept and reported on every task
- * instead of killing the worker; a module that exits while loading is seen by the loop as a
- * start-up failure, because `loaded` never came; and Piscina gives up replacing workers that
- * die before they are ready). The loading finishes while the worker has a message in hand:
- * an idle Piscina worker blocks its event loop in `Atomics.wait`. It claims each task through the shared
- * state table, runs it with its context inside an AsyncLocalStorage scope (so an error thrown
- * later from one of its timers is traced back to it), and encodes results and errors for the
- * trip back.
+ * The module Piscina loads in every worker. It hands the loop a port of its own, on which the
+ * tasks arrive and their answers go back (see `protocol.ts`); Piscina's own channel carries
+ * only the start-up describe. It starts loading the user's task module at once but does not
+ * hold Piscina's start-up on it (a failure is kept and reported on every task instead of
+ * killing the worker; a module that exits while loading is seen by the loop as a start-up
+ * failure, because `loaded` never came; and Piscina gives up replacing workers that die before
+ * they are ready). It claims each task through the shared state table, runs it with its
+ * context inside an AsyncLocalStorage scope (so an error thrown later from one of its timers is
+ * traced back to it), and encodes results and errors for the trip back.
  *
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { types } from 'node:util';
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
-import { Piscina } from 'piscina';
 import { isReference } from './clone-walk.js';
 import { type SerializedError, serializeError } from './codec.js';
 import { movedValue, type TaskContext, type TaskMap, tasksOfModule } from './define.js';
@@ -52,6 +51,7 @@ const states = new Int32Array(stateBuffer);
 // The loop talks to this worker through its own port; Piscina's parentPort protocol must not
 // see our messages (a second message there would be taken for a new start-up message). The
 // port goes first, so that the loop knows this worker even if loading the module kills it.
+// Unref'd: Piscina's own channel keeps the worker alive, and must alone decide when it ends.
 const { port1: control, port2: controlForLoop } = new MessageChannel();
 parentPort!.postMessage({ [CONTROL_PORT_KEY]: controlForLoop, threadId }, [controlForLoop]);
 control.on('message', onControl);
@@ -113,10 +113,56 @@ function serialized(error: unknown): SerializedError {
   }
 }
 
-function onControl(message: [tag: number, slot: number, id: number]): void {
-  const [tag, slot, id] = message;
+/** A message from the loop: tasks to run (a name first), or an abort. */
+function onControl(message: unknown[]): void {
+  if (typeof message[0] === 'string') {
+    serve(message);
+    return;
+  }
+  const [tag, slot, id] = message as [number, number, number];
   const context = running[slot];
   if (tag === ToWorker.abort && context !== undefined && context.id === id) context.abort();
+}
+
+/**
+ * Runs a message of tasks and posts its answer, named by the slot of its first task. A ready
+ * answer goes a microtask later: what its tasks left queued runs first, so a task that ends
+ * its worker from a microtask after returning is blamed for it, not answered for.
+ */
+function serve(message: TaskMessage): void {
+  const slots = message[1] as number | Int32Array;
+  const key = typeof slots === 'number' ? slots : slots[0]!;
+  let answer: unknown;
+  try {
+    answer = handle(message);
+  } catch (envelope) {
+    queueMicrotask(() => reply(message, key, 0, envelope));
+    return;
+  }
+  if (!isPromise(answer)) queueMicrotask(() => reply(message, key, 1, answer));
+  else
+    answer.then(
+      (value) => reply(message, key, 1, value),
+      (envelope: unknown) => reply(message, key, 0, envelope),
+    );
+}
+
+/**
+ * Posts the answer to `message`. If structured clone refuses it after all (the check before
+ * let something through), its tasks fail with UncloneableResultError instead.
+ */
+function reply(message: TaskMessage, key: number, ok: 0 | 1, answer: unknown): void {
+  try {
+    if (answer instanceof Moving) {
+      control.postMessage([ToLoop.answered, key, ok, answer.value], answer.transferList);
+    } else {
+      control.postMessage([ToLoop.answered, key, ok, answer]);
+    }
+  } catch {
+    const refused = 'value structured clone refuses';
+    const envelope = failure(new UncloneableResultError(message[0] as string, 'result', refused));
+    control.postMessage([ToLoop.answered, key, 0, envelope]);
+  }
 }
 
 /**
@@ -174,8 +220,8 @@ class WorkerContext implements TaskContext {
   #controller: AbortController | undefined;
   #finished = false;
   /**
-   * Where the buffers its value gives up go: a group's list, or, without one, Piscina's
-   * wrapper.
+   * Where the buffers its value gives up go: a group's list, or, without one, the answer
+   * (a {@link Moving}).
    */
   readonly sink: Set<ArrayBuffer> | undefined;
 
@@ -213,8 +259,6 @@ class WorkerContext implements TaskContext {
     } catch {
       throw new UncloneableProgressError(this.name, 'progress', 'value structured clone refuses');
     }
-    // Counted only once posted: the loop waits for as many progress messages as counted.
-    Atomics.add(states, this.#stateIndex + Field.progress, 1);
   }
 
   /** Marks which item of a batch is running (the one to blame if the worker dies). */
@@ -264,9 +308,9 @@ class WorkerContext implements TaskContext {
 }
 
 /**
- * Piscina's handler: one call per message. A message of one task is answered as Piscina
- * answers (the value, or a thrown envelope); a message of several is answered with one
- * {@link GroupAnswer}. Not `async`: a synchronous task's answer is ready without a promise.
+ * Runs one message: a message of one task is answered with the value (or a thrown envelope),
+ * a message of several with one {@link GroupAnswer}. Not `async`: a synchronous task's answer
+ * is ready without a promise. Piscina calls it for the describe at start.
  */
 export default function handle(message: TaskMessage): unknown {
   const module = loaded;
@@ -281,8 +325,8 @@ export default function handle(message: TaskMessage): unknown {
 /**
  * Claims the task in `slot` and runs it: its encoded value, a promise of it for an async task,
  * or a thrown envelope (skipped: it was cancelled or taken back before its claim). The buffers
- * its value gives up go to `sink` (a group's list) or, without one, into Piscina's wrapper
- * (see `WorkerContext.sink`).
+ * its value gives up go to `sink` (a group's list) or, without one, with the answer (see
+ * `WorkerContext.sink`).
  */
 function runItem(
   module: { tasks: TaskMap } | Envelope,
@@ -366,12 +410,11 @@ const skipped: Envelope = Object.freeze({ [ENVELOPE_KEY]: 'skipped' });
 
 /**
  * Runs the tasks of one message, each claimed as it starts; async ones run side by side. A
- * message of synchronous tasks is answered at once. While an async task of it still runs, the
- * message stays in hand (so Piscina keeps this worker's event loop turning), but no task
- * waits for it: the outcomes of the tasks that have finished go to the loop at once, and each
- * async task's as it ends, on the control port (`ToLoop.settled`). Those go as copies (no
- * buffer moved), and the message's answer still carries every outcome, since the two ports
- * race: the loop takes whichever comes first.
+ * message of synchronous tasks is answered at once. While an async task of it still runs, no
+ * other task waits for it: the outcomes of the tasks that have finished go to the loop at
+ * once, and each async task's as it ends (`ToLoop.settled`). Those go as copies (no buffer
+ * moved); the message's answer, once all have settled, still carries every outcome (the loop
+ * skips those it has settled) and moves the buffers.
  */
 function runGroup(
   module: { tasks: TaskMap } | Envelope,
@@ -630,7 +673,7 @@ function encode(name: string, result: unknown, sink: Set<ArrayBuffer> | undefine
   return deliver(value, transferList, sink);
 }
 
-/** `value` with the buffers it gives up: into `sink` when given, else in Piscina's wrapper. */
+/** `value` with the buffers it gives up: into `sink` when given, else as a {@link Moving}. */
 function deliver(
   value: unknown,
   transferList: ArrayBuffer[],
@@ -654,16 +697,15 @@ function inspectResult(
   return { value, transferList };
 }
 
-/** `value` as Piscina posts it: as is, or with the buffers it moves (Piscina's protocol). */
-function movable<T>(value: T, transferList: ArrayBuffer[]): T {
-  if (transferList.length === 0) return value;
-  const wrapper = {
-    get [Piscina.transferableSymbol]() {
-      return transferList;
-    },
-    get [Piscina.valueSymbol]() {
-      return value;
-    },
-  };
-  return Piscina.move(wrapper as unknown as Parameters<typeof Piscina.move>[0]) as unknown as T;
+/** An answer that moves buffers (its transfer list goes to `postMessage`). */
+class Moving {
+  constructor(
+    readonly value: unknown,
+    readonly transferList: ArrayBuffer[],
+  ) {}
+}
+
+/** `value` as it is posted: as is, or with the buffers it moves. */
+function movable(value: unknown, transferList: ArrayBuffer[]): unknown {
+  return transferList.length === 0 ? value : new Moving(value, transferList);
 }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { type TasksOf, WorkerPool } from '@tandem/workers';
 import type crashTasks from './fixtures/crash.ts';
 import { fixture } from './gate.ts';
+import { isolated } from './isolated.ts';
 
 type CrashTasks = TasksOf<typeof crashTasks>;
 
@@ -23,6 +24,22 @@ test('a task that calls process.exit() rejects with WorkerCrashedError and its e
   assert.deepEqual(await Promise.all(queued), [2, 4, 6]);
   assert.equal(pool.stats().crashed, 1);
   assert.equal(pool.stats().workersReplaced, 1);
+});
+
+test('a worker dies under a task in a process only the pool keeps alive: every task settles, the process ends by itself (child processes)', async () => {
+  // The worker's port closes as it dies, before its exit is reported: five runs, since whether
+  // anything else held the process in between is a matter of timing.
+  const runs = await Promise.all(
+    Array.from({ length: 5 }, () => isolated(fixture('crash-alone-run'))),
+  );
+  for (const child of runs) {
+    assert.equal(child.status, 0, `exit ${child.status}: ${child.stderr}`);
+    assert.deepEqual(child.result, {
+      crashed: 'ERR_TANDEM_WORKER_CRASHED',
+      after: 42,
+      outcomes: ['ERR_TANDEM_WORKER_CRASHED', 2, 4],
+    });
+  }
 });
 
 test('an exception thrown from a timer crashes the worker: WorkerCrashedError with the error as cause', async (t) => {

@@ -100,7 +100,9 @@ test('onSettled: a worker crash is "crashed"; removing a listener stops it; a th
 test('onSettled: a listener that throws does not stop the task or the other listeners (child process)', async () => {
   const child = await isolated(fixture('throwing-listener-run'));
   assert.equal(child.status, 0, child.stderr);
-  assert.deepEqual(child.result, ['ok', 'result:5', 'uncaught:listener bug']);
+  // The throw surfaces on the next tick: before or after the caller's await resumes, depending
+  // on whether the answer arrived in a port event or a microtask.
+  assert.deepEqual(child.result.sort(), ['ok', 'result:5', 'uncaught:listener bug']);
 });
 
 test('onSettled: listeners that submit tasks or destroy the pool from inside an event (child process)', async () => {
