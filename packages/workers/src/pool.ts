@@ -232,17 +232,18 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
       ...(options.execArgv && { execArgv: options.execArgv }),
     });
-    this.#controls = new WorkerControls(
-      this.#piscina,
-      (message, threadId) => this.#onControl(message, threadId),
+    this.#controls = new WorkerControls(this.#piscina, {
+      message: (message, threadId) => this.#onControl(message, threadId),
       // A worker ready (at start or replacing one that died) may take queued work, or tasks
       // waiting inside a busy worker.
-      (threadId) => {
+      ready: (threadId) => {
         this.#balancer.ready(threadId);
         this.#schedulePump();
       },
-      (threadId, code, loaded, cause) => this.#onWorkerExit(threadId, code, loaded, cause),
-    );
+      // Its last answers may free room: none of it goes to this worker.
+      exiting: (threadId) => this.#balancer.retire(threadId),
+      exit: (threadId, code, loaded, cause) => this.#onWorkerExit(threadId, code, loaded, cause),
+    });
     // Without a listener Piscina would throw the error of an idle worker into the process;
     // its exit is counted in `workersReplaced`.
     this.#piscina.on('error', () => {});

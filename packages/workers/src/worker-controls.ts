@@ -20,6 +20,21 @@ interface ControlPortMessage {
   threadId: number;
 }
 
+/** What the pool hears from the workers. */
+export interface ControlHandlers {
+  /** A message from worker `threadId`. */
+  message(message: ControlMessage, threadId: number): void;
+  /** Worker `threadId`'s port has arrived: it may take tasks. */
+  ready(threadId: number): void;
+  /** Worker `threadId` has ended; the messages it left are handled next: it takes no more tasks. */
+  exiting(threadId: number): void;
+  /**
+   * Worker `threadId` has ended and every message it posted has been handled: whether it had
+   * loaded the task module (one that exits before it did failed to start), and what ended it.
+   */
+  exit(threadId: number, code: number, loaded: boolean, cause: unknown): void;
+}
+
 /** A worker's port, and how many reasons there are to keep the process alive for it. */
 interface Line {
   port: MessagePort;
@@ -33,25 +48,14 @@ export class WorkerControls {
   /** Workers alive that have loaded the task module. */
   readonly #loaded = new Set<number>();
 
-  /**
-   * `onReady`: a worker's port has arrived, so it may take tasks. `onWorkerExit` comes once
-   * every message the worker posted before it ended has been handed to `onMessage`, and learns
-   * whether the worker had loaded the task module (one that exits before it did failed to
-   * start) and what ended it.
-   */
-  constructor(
-    piscina: Piscina,
-    onMessage: (message: ControlMessage, threadId: number) => void,
-    onReady: (threadId: number) => void,
-    onWorkerExit: (threadId: number, code: number, loaded: boolean, cause: unknown) => void,
-  ) {
+  constructor(piscina: Piscina, on: ControlHandlers) {
     this.#piscina = piscina;
     piscina.on('message', (message: unknown) => {
       if (typeof message !== 'object' || message === null || !(CONTROL_PORT_KEY in message)) return;
       const { threadId, [CONTROL_PORT_KEY]: port } = message as unknown as ControlPortMessage;
       const deliver = (control: ControlMessage) => {
         if (control[0] === ToLoop.loaded) this.#loaded.add(threadId);
-        onMessage(control, threadId);
+        on.message(control, threadId);
       };
       this.#lines.set(threadId, { port, refs: 0 });
       port.on('message', deliver);
@@ -69,6 +73,7 @@ export class WorkerControls {
         ended ??= error;
       });
       worker?.once('exit', (code) => {
+        on.exiting(threadId);
         // Whatever the worker posted before it ended is queued on the port by now: it is
         // handled first, so that no answer that was sent is taken for lost.
         for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) {
@@ -78,14 +83,9 @@ export class WorkerControls {
         const loaded = this.#loaded.delete(threadId);
         this.#exitCodes.set(threadId, code);
         this.#lines.delete(threadId);
-        onWorkerExit(
-          threadId,
-          code,
-          loaded,
-          ended ?? new Error(`worker exited with code: ${code}`),
-        );
+        on.exit(threadId, code, loaded, ended ?? new Error(`worker exited with code: ${code}`));
       });
-      onReady(threadId);
+      on.ready(threadId);
     });
   }
 
