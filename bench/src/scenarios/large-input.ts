@@ -179,8 +179,8 @@ export const largeInput: Scenario = {
         `${threads} thread(s) per pool; one task in flight; each input built once and sent by structured clone (no transfer) in every round. Tandem and piscina alternate, swapping who goes first each round; the extra row goes last.`,
         'The task (`sum`) reads one item per 4,096 and returns a number (for rows, a short string), so the return trip is small.',
         '`tandem, slice() + transfer` (shown, not targeted): the same bytes copied with `slice()` on the loop and moved, one copy where structured clone makes two (into the message, out of it).',
-        'Why a big clone through piscina (so Tandem) is slower than a bare postMessage: piscina writes fields after the task, which makes V8 grow the message buffer to twice the data just after copying it in; glibc serves buffers that size from a fresh mmap, so every send page-faults 16–32 MB anew (4,100–8,200 minor faults per 16 MB send here, against ~0 for a bare postMessage).',
-        'What Tandem adds is its pre-send check (`inspectValue`), which names the path of anything structured clone would refuse; the rest of the round trip is the clone, the same in both.',
+        "Why a big clone through piscina is slower than a bare postMessage: piscina writes fields after the task, which makes V8 grow the message buffer to twice the data just after copying it in; glibc serves buffers that size from a fresh mmap, so every send page-faults 16–32 MB anew (4,100–8,200 minor faults per 16 MB send here, against ~0 for a bare postMessage). Tandem's own message ends with its input, so it does not pay this.",
+        'What Tandem adds is its pre-send check (`inspectValue`), which names the path of anything structured clone would refuse; the rest of the round trip is the clone.',
       ],
     };
   },
