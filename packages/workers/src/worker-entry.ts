@@ -149,7 +149,8 @@ function serve(message: TaskMessage): void {
 
 /**
  * Posts the answer to `message`. If structured clone refuses it after all (the check before
- * let something through), its tasks fail with UncloneableResultError instead.
+ * let something through: a getter that answers once, then throws), the task fails with
+ * UncloneableResultError; in a message of several, only the tasks whose values are refused.
  */
 function reply(message: TaskMessage, key: number, ok: 0 | 1, answer: unknown): void {
   try {
@@ -159,10 +160,43 @@ function reply(message: TaskMessage, key: number, ok: 0 | 1, answer: unknown): v
       control.postMessage([ToLoop.answered, key, ok, answer]);
     }
   } catch {
-    const refused = 'value structured clone refuses';
-    const envelope = failure(new UncloneableResultError(message[0] as string, 'result', refused));
-    control.postMessage([ToLoop.answered, key, 0, envelope]);
+    const refused = serialized(
+      new UncloneableResultError(message[0] as string, 'result', 'value structured clone refuses'),
+    );
+    if (typeof message[1] === 'number' || ok === 0) {
+      control.postMessage([ToLoop.answered, key, 0, { [ENVELOPE_KEY]: 'error', error: refused }]);
+    } else {
+      const answers = (answer instanceof Moving ? answer.value : answer) as GroupAnswer;
+      replyOneByOne(message[1] as Int32Array, key, answers, refused);
+    }
   }
+}
+
+/**
+ * A message's answer that structured clone refused: each task's value goes alone, as an early
+ * outcome (a copy), and the answer that follows lists the values refused among its failures.
+ */
+function replyOneByOne(
+  slots: Int32Array,
+  key: number,
+  answers: GroupAnswer,
+  refused: SerializedError,
+): void {
+  const failures = (answers[0] as unknown[] | null) ?? [];
+  const failed = new Set<number>();
+  for (let f = 0; f < failures.length; f += 3) failed.add(failures[f] as number);
+  for (let i = 0; i < slots.length; i++) {
+    if (failed.has(i)) continue;
+    const slot = slots[i]!;
+    try {
+      control.postMessage([ToLoop.settled, -1, 0, [slot, idOf(slot), true, answers[1 + i]]]);
+    } catch {
+      failures.push(i, Answer.error, refused);
+    }
+    answers[1 + i] = undefined; // settled already, or failed
+  }
+  answers[0] = failures.length === 0 ? null : inOrder(failures);
+  control.postMessage([ToLoop.answered, key, 1, answers]);
 }
 
 /**

@@ -38,6 +38,8 @@ describe('dispatch under hostile use', () => {
   // (postMessage does that for a detached buffer in its transfer list).
   test('the same buffer transferred by two calls: the second fails coded, never gets it empty', () =>
     check('sameBuffer'));
+  test('results structured clone refuses after the check: only those fail, coded, alone or in one message', () =>
+    check('lateRefusal'));
   test('inputs that pass the pre-check but fail postMessage fail alone inside a large group', () =>
     check('postFail'));
   test("onFull 'reject', maxQueue 1, 1,000 at once: refusals at once, the accepted complete", () =>
