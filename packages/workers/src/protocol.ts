@@ -124,7 +124,7 @@ export const ToLoop = {
   answered: 6,
 } as const;
 
-/** What a worker posts on `parentPort` once, to hand the loop its control port. */
+/** What a worker posts on `parentPort` once, to hand the loop its port. */
 export const CONTROL_PORT_KEY = '__tandemControlPort';
 
 /** Failures that come from Tandem's worker side carry this key (anything else is a lost worker). */
