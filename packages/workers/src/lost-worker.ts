@@ -26,6 +26,11 @@ export interface LostTask {
   exitCode: number | undefined;
   /** Another task of its worker was running (or ended it) when it died: the culprit is known. */
   culpritFound: boolean;
+  /**
+   * Its worker was ended by the pool, for another task that ignored its cancellation past
+   * `grace`: this one, running then, was interrupted, not to blame.
+   */
+  interrupted: boolean;
   broken: PoolBrokenError | undefined;
   destroyed: boolean;
 }
@@ -48,7 +53,10 @@ export function verdictOnLostWorker(task: LostTask, failure: unknown): Verdict {
   // carries many tasks), nor can one that finished when the culprit is known; one that
   // finished in a worker that died of nothing known might have (something it left behind),
   // so it is run again a few times only.
-  const innocent = state === SlotState.pending || state === SlotState.done;
+  const innocent =
+    state === SlotState.pending ||
+    state === SlotState.done ||
+    (task.interrupted && state === SlotState.running);
   const again =
     state === SlotState.pending || task.culpritFound || task.redispatches < MAX_REDISPATCH;
   if (innocent && again && !task.transferred) return 'again';

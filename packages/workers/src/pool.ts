@@ -156,6 +156,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   #pumpScheduled = false;
   /** A worker gone while a task of its was running in it (or ended it): its others are innocent. */
   #culprit = 0;
+  /** Workers the pool ended for a task that ignored its cancellation past `grace`. */
+  readonly #endedByPool = new Set<number>();
+  /** A worker gone because the pool ended it: the tasks running in it were interrupted. */
+  #interrupted = 0;
   #pumping = false;
   #stealTimer: Timer | undefined;
   /** The task name dispatched last (its cost sizes the room reported by `stats().depth`). */
@@ -732,6 +736,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
         transferred: record.transferList.length > 0,
         exitCode: this.#controls.exitCode(owner),
         culpritFound: owner !== 0 && owner === this.#culprit,
+        interrupted: owner !== 0 && owner === this.#interrupted,
         broken: this.#broken,
         destroyed: this.#destroyed,
       },
@@ -811,9 +816,16 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     }
   }
 
-  /** The running task ignored its abort for `grace` ms: end its worker (Piscina replaces it). */
+  /**
+   * The running task ignored its abort for `grace` ms: end its worker (Piscina replaces it).
+   * The tasks running beside it there (async ones, or a sync one it was waiting behind) were
+   * interrupted, not to blame: they run again.
+   */
   #terminateOwner(record: TaskRecord): void {
-    if (record.where === 'worker') this.#controls.terminate(this.#slots.owner(record.slot));
+    if (record.where !== 'worker') return;
+    const owner = this.#slots.owner(record.slot);
+    this.#endedByPool.add(owner);
+    this.#controls.terminate(owner);
   }
 
   #settle(record: TaskRecord, ok: boolean, value: unknown): void {
@@ -955,12 +967,15 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     this.#balancer.forget(threadId);
     // Read before its tasks' failures are handled (they release their slots): did one of them
     // take it down? Then the others that finished are innocent for sure.
-    this.#culprit = this.#slots.hasCulprit(threadId) ? threadId : 0;
+    this.#interrupted = this.#endedByPool.delete(threadId) ? threadId : 0;
+    const culprit = this.#interrupted !== 0 || this.#slots.hasCulprit(threadId);
+    this.#culprit = culprit ? threadId : 0;
     for (const dispatch of lost) {
       this.#sent[dispatch.slots[0]!] = undefined;
       this.#onDispatchFailure(dispatch, cause);
     }
     this.#culprit = 0;
+    this.#interrupted = 0;
     if (this.#destroyed || this.#broken !== undefined) return;
     this.#stats.workersReplaced++;
     if (loaded) return;

@@ -233,9 +233,15 @@ function blameExits(): void {
     const context = current.getStore() ?? lastSync;
     const index = context === undefined ? -1 : context.slot * SLOT_WIDTH;
     // Only while the slot is still its own (a slot is reused once its task's answer is in).
+    // A task cancelled or timed out while it ran is still the one that ended the worker.
     if (context !== undefined && states[index + Field.id] === context.id) {
       const state = Atomics.load(states, index + Field.state);
-      if (state === SlotState.running || state === SlotState.done) {
+      if (
+        state === SlotState.running ||
+        state === SlotState.done ||
+        state === SlotState.cancelled ||
+        state === SlotState.timedOut
+      ) {
         Atomics.compareExchange(states, index + Field.state, state, SlotState.crashed);
       }
     }

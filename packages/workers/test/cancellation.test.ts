@@ -105,6 +105,24 @@ test('a running task that ignores its abort is terminated after grace; the worke
   assert.equal(pool.stats().threads, 1);
 });
 
+test('a task running beside one terminated after grace is interrupted, not blamed: it runs again', async (t) => {
+  const pool = await start({ grace: 20, concurrentTasksPerWorker: 2 });
+  t.after(() => pool.destroy());
+  const g = gate();
+  const beside = pool.run('awaitGate', g.cells);
+  await g.started(1);
+  const controller = new AbortController();
+  const stuck = pool.run('spinForever', g.cells, { signal: controller.signal });
+  await g.started(2);
+  controller.abort(new Error('forced'));
+  await assert.rejects(stuck, { message: 'forced' });
+  await g.started(3); // the interrupted task, started again on the new worker
+  g.open();
+  assert.equal(await beside, 'opened');
+  assert.equal(pool.stats().workersReplaced, 1);
+  assert.equal(pool.stats().crashed, 0);
+});
+
 test('timeout counts from the start: time spent queued does not count', async (t) => {
   const pool = await start();
   t.after(() => pool.destroy());
