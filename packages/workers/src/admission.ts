@@ -6,15 +6,19 @@
  * @module
  */
 import { Fifo } from './internal/fifo.js';
-import type { TaskRecord } from './task-record.js';
+import { type TaskRecord, WaitingCall } from './task-record.js';
 
 export class AdmissionQueue {
   readonly #maxQueue: number;
   readonly #queued = new Fifo<TaskRecord>();
-  readonly #waiting = new Fifo<TaskRecord>();
+  /** Callers waiting for room: records, or calls that gave no option (see `WaitingCall`). */
+  readonly #waiting = new Fifo<TaskRecord | WaitingCall>();
+  /** Makes the record of a call let into the queue. */
+  readonly #recordOf: (call: WaitingCall) => TaskRecord;
 
-  constructor(maxQueue: number) {
+  constructor(maxQueue: number, recordOf: (call: WaitingCall) => TaskRecord) {
     this.#maxQueue = maxQueue;
+    this.#recordOf = recordOf;
   }
 
   /** Tasks queued plus callers waiting for room. */
@@ -43,13 +47,18 @@ export class AdmissionQueue {
    * first caller waiting for room (a worker's room is room too).
    */
   peek(): TaskRecord | undefined {
-    return this.#queued.peek() ?? this.#waiting.peek();
+    return this.#queued.peek() ?? this.#letInOne();
   }
 
   /** Queues `record`, or puts its caller in line for room when the queue is full. */
   push(record: TaskRecord, full: boolean): void {
     record.where = full ? 'waiting' : 'queued';
     (full ? this.#waiting : this.#queued).push(record);
+  }
+
+  /** Puts a caller that gave no option in line for room (the queue is full). */
+  wait(call: WaitingCall): void {
+    this.#waiting.push(call);
   }
 
   /** Puts `record` back at the head (a task to run again after its worker died). */
@@ -61,7 +70,22 @@ export class AdmissionQueue {
 
   /** The next task for a worker, if any (as {@link peek}). */
   shift(): TaskRecord | undefined {
-    return this.#queued.shift() ?? this.#waiting.shift();
+    return this.#queued.shift() ?? (this.#letInOne() && this.#queued.shift());
+  }
+
+  /** The first caller waiting, let into the (empty) queue: a worker has room for it. */
+  #letInOne(): TaskRecord | undefined {
+    const waiter = this.#waiting.shift();
+    if (waiter === undefined) return undefined;
+    const record = this.#asRecord(waiter);
+    this.#queued.push(record);
+    return record;
+  }
+
+  #asRecord(waiter: TaskRecord | WaitingCall): TaskRecord {
+    const record = waiter instanceof WaitingCall ? this.#recordOf(waiter) : waiter;
+    record.where = 'queued';
+    return record;
   }
 
   /** Lets waiting callers into the queue while it has room (counting `workerRoom`, as `isFull`). */
@@ -71,8 +95,7 @@ export class AdmissionQueue {
     while (this.#waiting.size > 0 && this.#queued.size < limit) {
       const waiter = this.#waiting.shift();
       if (waiter === undefined) break;
-      waiter.where = 'queued';
-      this.#queued.push(waiter);
+      this.#queued.push(this.#asRecord(waiter));
     }
   }
 
@@ -81,10 +104,13 @@ export class AdmissionQueue {
     (record.where === 'waiting' ? this.#waiting : this.#queued).remove(record);
   }
 
-  /** Empties both lines, in order, callers waiting for room last. */
+  /** Empties both lines, in order, callers waiting for room last (as records). */
   *drain(): Generator<TaskRecord> {
-    for (const fifo of [this.#queued, this.#waiting]) {
-      for (let record = fifo.shift(); record !== undefined; record = fifo.shift()) yield record;
+    for (let record = this.#queued.shift(); record !== undefined; record = this.#queued.shift()) {
+      yield record;
+    }
+    for (let waiter = this.#waiting.shift(); waiter !== undefined; waiter = this.#waiting.shift()) {
+      yield this.#asRecord(waiter);
     }
   }
 }

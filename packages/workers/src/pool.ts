@@ -71,7 +71,14 @@ import {
   type TaskSettledEvent,
   type TaskSettledListener,
 } from './task-events.js';
-import { newTaskRecord, noBuffers, type TaskRecord } from './task-record.js';
+import {
+  madeLast,
+  newTaskRecord,
+  noBuffers,
+  pendingPromise,
+  type TaskRecord,
+  WaitingCall,
+} from './task-record.js';
 import { startTimer, type Timer } from './timer.js';
 import { inspectValue } from './transfer.js';
 import { checkDuration, checkFunction, checkIdempotencyKey, checkSignal } from './validate.js';
@@ -220,7 +227,17 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     // Twice: a task taken back from a busy worker keeps its first slot until that worker
     // answers for it (it skips the task).
     this.#slots = new SlotTable(options.threads * maxPerWorker * 2);
-    this.#admission = new AdmissionQueue(options.maxQueue);
+    this.#admission = new AdmissionQueue(options.maxQueue, (call) =>
+      newTaskRecord(
+        this.#nextId++,
+        call.name,
+        call.input,
+        call.mode,
+        call.submittedAt,
+        call.resolve,
+        call.reject,
+      ),
+    );
     this.#balancer = new Balancer(!auto);
     const workerData: WorkerBootData = { tasksUrl: options.tasksUrl, states: this.#slots.buffer };
     this.#piscina = new Piscina({
@@ -328,13 +345,28 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     const full = this.#admission.isFull(this.#workerRoomOf, name);
     if (full && this.options.onFull === 'reject') throw new QueueFullError(this.options.maxQueue);
 
-    const record = newTaskRecord(this.#nextId++, name, input, mode, clock().now());
+    const promise = pendingPromise();
+    const { resolve, reject } = madeLast;
+    this.#unsettled++;
+    const plain =
+      signal === undefined &&
+      timeout === undefined &&
+      deadline === undefined &&
+      onProgress === undefined &&
+      transferList.length === 0;
+    if (full && plain) {
+      // A burst's caller waiting for room: it keeps only what it gave until it is let in.
+      this.#loopLag.start();
+      this.#admission.wait(new WaitingCall(name, input, mode, clock().now(), resolve, reject));
+      this.#schedulePump();
+      return promise;
+    }
+    const record = newTaskRecord(this.#nextId++, name, input, mode, clock().now(), resolve, reject);
     record.transferList = transferList;
     record.timeout = timeout;
     // Progress arrives from a port's event: run the callback where the caller called run().
     if (onProgress !== undefined) record.onProgress = AsyncResource.bind(onProgress);
     if (timeout !== undefined) record.mode |= Mode.reportStart;
-    this.#unsettled++;
     if (signal !== undefined) record.unlisten = this.#aborts.subscribe(signal, record);
     if (deadline !== undefined) {
       record.deadlineTimer = startTimer(deadline, () =>
@@ -353,7 +385,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       this.#admission.push(record, full);
       this.#schedulePump();
     }
-    return record.promise;
+    return promise;
   }
 
   #hasIdleWorker(): boolean {

@@ -6,14 +6,19 @@ import { fixture, gate } from './gate.ts';
 
 type GateTasks = TasksOf<typeof gateTasks>;
 
-test("a full queue with onFull: 'reject' refuses with ERR_TANDEM_QUEUE_FULL and keeps what it has", async (t) => {
-  const pool = await WorkerPool.start<GateTasks>({
+/** One worker that runs one task at a time, and a queue of `maxQueue`: room runs out at once. */
+function startOneAtATime(maxQueue: number, onFull?: 'reject') {
+  return WorkerPool.start<GateTasks>({
     tasks: fixture('gate'),
     threads: 1,
     concurrentTasksPerWorker: 1,
-    maxQueue: 2,
-    onFull: 'reject',
+    maxQueue,
+    ...(onFull && { onFull }),
   });
+}
+
+test("a full queue with onFull: 'reject' refuses with ERR_TANDEM_QUEUE_FULL and keeps what it has", async (t) => {
+  const pool = await startOneAtATime(2, 'reject');
   t.after(() => pool.destroy());
   const g = gate();
   const holding = pool.run('hold', g.cells);
@@ -26,12 +31,7 @@ test("a full queue with onFull: 'reject' refuses with ERR_TANDEM_QUEUE_FULL and 
 });
 
 test("a full queue with onFull: 'wait' makes the caller wait for room, in order", async (t) => {
-  const pool = await WorkerPool.start<GateTasks>({
-    tasks: fixture('gate'),
-    threads: 1,
-    concurrentTasksPerWorker: 1,
-    maxQueue: 1,
-  });
+  const pool = await startOneAtATime(1);
   t.after(() => pool.destroy());
   const g = gate();
   const holding = pool.run('hold', g.cells);
@@ -48,12 +48,7 @@ test("a full queue with onFull: 'wait' makes the caller wait for room, in order"
 });
 
 test('a caller waiting for room can be cancelled, and leaves no trace', async (t) => {
-  const pool = await WorkerPool.start<GateTasks>({
-    tasks: fixture('gate'),
-    threads: 1,
-    concurrentTasksPerWorker: 1,
-    maxQueue: 0,
-  });
+  const pool = await startOneAtATime(0);
   t.after(() => pool.destroy());
   const g = gate();
   const holding = pool.run('hold', g.cells);
@@ -66,4 +61,82 @@ test('a caller waiting for room can be cancelled, and leaves no trace', async (t
   g.open();
   await holding;
   assert.equal(g.ran(0), false);
+});
+
+test('callers waiting for room keep their order with or without options, and one cancelled among them leaves alone', async (t) => {
+  const pool = await startOneAtATime(0);
+  t.after(() => pool.destroy());
+  const settled: string[] = [];
+  pool.onSettled((event) => settled.push(`${event.task}:${event.outcome}`));
+  const g = gate();
+  const holding = pool.run('hold', g.cells);
+  await g.started(1);
+  const controller = new AbortController();
+  const order: number[] = [];
+  const ran = (p: Promise<unknown>) => p.then((v) => order.push(v as number));
+  // Calls with no option wait as bare calls, the others as records (task-record.ts): one line.
+  const calls = [
+    ran(pool.run('echo', 1)),
+    pool.run('echo', 2, { signal: controller.signal }),
+    ran(pool.run('echo', 3, { timeout: 60_000 })),
+    ran(pool.run('echo', 4)),
+    ran(pool.run('echo', 5, { deadline: 60_000 })),
+    ran(pool.run('echo', 6)),
+  ];
+  assert.equal(pool.stats().queued, 6);
+  controller.abort();
+  await assert.rejects(calls[1]!, { name: 'AbortError' });
+  assert.equal(pool.stats().queued, 5);
+  g.open();
+  await holding;
+  await Promise.all([calls[0], ...calls.slice(2)]);
+  assert.deepEqual(order, [1, 3, 4, 5, 6]);
+  assert.equal(settled.length, 7, 'one event per task, the cancelled one included');
+  assert.equal(settled.filter((s) => s === 'echo:cancelled').length, 1);
+  assert.equal(pool.stats().completed, 6);
+});
+
+test('destroy settles every caller still waiting for room, with or without options', async () => {
+  const pool = await startOneAtATime(1);
+  const settled: string[] = [];
+  pool.onSettled((event) => settled.push(event.outcome));
+  const g = gate();
+  const holding = pool.run('hold', g.cells);
+  await g.started(1);
+  const calls = [
+    pool.run('echo', 1),
+    pool.run('echo', 2),
+    pool.run('echo', 3, { timeout: 60_000 }),
+    pool.run('echo', 4),
+  ];
+  assert.equal(pool.stats().queued, 4, 'one queued, three waiting for room');
+  const outcomes = Promise.allSettled([holding, ...calls]);
+  await pool.destroy();
+  for (const outcome of await outcomes) {
+    assert.equal(outcome.status, 'rejected');
+    assert.equal((outcome as PromiseRejectedResult).reason.code, 'ERR_TANDEM_POOL_DESTROYED');
+  }
+  assert.equal(settled.length, 5);
+});
+
+test('close waits for callers still waiting for room, then ends', async () => {
+  const pool = await startOneAtATime(0);
+  const g = gate();
+  const holding = pool.run('hold', g.cells);
+  await g.started(1);
+  const calls = Array.from({ length: 50 }, (_, i) => pool.run('echo', i));
+  let closed = false;
+  const closing = pool.close().then(() => {
+    closed = true;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(closed, false);
+  g.open();
+  await holding;
+  assert.deepEqual(
+    await Promise.all(calls),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
+  await closing;
+  assert.equal(pool.stats().threads, 0);
 });
