@@ -691,10 +691,19 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     const busy = this.#balancer.busyBesideIdle();
     if (busy === undefined) return;
     const now = clock().now();
+    // Only tasks that wait behind a running task are taken. A worker that runs nothing yet is
+    // still reading its message (a large input takes more than STEAL_AFTER_MS to arrive):
+    // taking its tasks back would send them to and fro for ever, none of them run.
+    const running = new Set<number>();
+    for (const { worker, slots } of busy) {
+      if (!running.has(worker) && slots.some((slot) => this.#slots.isRunning(slot))) {
+        running.add(worker);
+      }
+    }
     let young = false;
     const taken: TaskRecord[] = [];
     for (const dispatch of busy) {
-      if (now - dispatch.sentAt < STEAL_AFTER_MS) {
+      if (now - dispatch.sentAt < STEAL_AFTER_MS || !running.has(dispatch.worker)) {
         young = true;
         continue;
       }

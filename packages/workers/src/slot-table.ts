@@ -68,6 +68,18 @@ export class SlotTable {
     return state === SlotState.pending;
   }
 
+  /**
+   * Claimed by its worker and not finished (a task cancelled or timed out while it runs goes
+   * on until it lets go): its worker is busy with it.
+   */
+  isRunning(slot: number): boolean {
+    const index = slot * SLOT_WIDTH;
+    const state = Atomics.load(this.#cells, index);
+    const busy =
+      state === SlotState.running || state === SlotState.cancelled || state === SlotState.timedOut;
+    return busy && Atomics.load(this.#cells, index + Field.owner) !== 0;
+  }
+
   /** Still waiting inside its worker, unclaimed. */
   isPending(slot: number): boolean {
     return Atomics.load(this.#cells, slot * SLOT_WIDTH) === SlotState.pending;

@@ -151,6 +151,24 @@ test('an idle worker takes the tasks waiting behind a blocked one: they finish w
   }
 });
 
+test('a task whose large input is still arriving in its worker is not taken back by an idle one', async (t) => {
+  const pool = await WorkerPool.start<TasksOf<typeof basic>>({
+    tasks: fixture('basic'),
+    threads: 2,
+  });
+  t.after(() => pool.destroy());
+  // Tens of ms to copy into the worker, which runs nothing meanwhile; the other worker answers
+  // `noop` and sits idle beside it. Taking the big one back (it is unclaimed, and older than
+  // STEAL_AFTER_MS) would send it to the idle worker, where it arrives as slowly: the two
+  // would pass it to and fro for ever (found by the log-analytics bench, with 1 MiB strings).
+  const bytes = new Uint8Array(48 * 2 ** 20).fill(1);
+  const big = pool.run('sum', bytes, { deadline: 30_000 });
+  await pool.run('noop', undefined);
+  assert.deepEqual(await big, { total: bytes.length, length: bytes.length });
+  assert.equal(pool.stats().stolen, 0);
+  assert.equal(pool.stats().messages, 2);
+});
+
 test('a message of many that cannot be posted is split: only the task that cannot travel fails', async (t) => {
   const { pool, g, holding } = await blockedPool(t);
   const { port1, port2 } = new MessageChannel();
