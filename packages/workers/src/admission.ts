@@ -70,16 +70,20 @@ export class AdmissionQueue {
 
   /** The next task for a worker, if any (as {@link peek}). */
   shift(): TaskRecord | undefined {
-    return this.#queued.shift() ?? (this.#letInOne() && this.#queued.shift());
+    return this.#queued.shift() ?? this.#nextWaiter();
   }
 
   /** The first caller waiting, let into the (empty) queue: a worker has room for it. */
   #letInOne(): TaskRecord | undefined {
-    const waiter = this.#waiting.shift();
-    if (waiter === undefined) return undefined;
-    const record = this.#asRecord(waiter);
-    this.#queued.push(record);
+    const record = this.#nextWaiter();
+    if (record !== undefined) this.#queued.push(record);
     return record;
+  }
+
+  /** The first caller waiting, out of the line, as a record. */
+  #nextWaiter(): TaskRecord | undefined {
+    const waiter = this.#waiting.shift();
+    return waiter === undefined ? undefined : this.#asRecord(waiter);
   }
 
   #asRecord(waiter: TaskRecord | WaitingCall): TaskRecord {
@@ -93,9 +97,9 @@ export class AdmissionQueue {
     if (this.#waiting.size === 0) return;
     const limit = this.#maxQueue + workerRoom(name);
     while (this.#waiting.size > 0 && this.#queued.size < limit) {
-      const waiter = this.#waiting.shift();
-      if (waiter === undefined) break;
-      this.#queued.push(this.#asRecord(waiter));
+      const record = this.#nextWaiter();
+      if (record === undefined) break;
+      this.#queued.push(record);
     }
   }
 
@@ -106,11 +110,6 @@ export class AdmissionQueue {
 
   /** Empties both lines, in order, callers waiting for room last (as records). */
   *drain(): Generator<TaskRecord> {
-    for (let record = this.#queued.shift(); record !== undefined; record = this.#queued.shift()) {
-      yield record;
-    }
-    for (let waiter = this.#waiting.shift(); waiter !== undefined; waiter = this.#waiting.shift()) {
-      yield this.#asRecord(waiter);
-    }
+    for (let record = this.shift(); record !== undefined; record = this.shift()) yield record;
   }
 }
