@@ -27,8 +27,9 @@ export interface LostTask {
   /** Another task of its worker was running (or ended it) when it died: the culprit is known. */
   culpritFound: boolean;
   /**
-   * Its worker was ended by the pool, for another task that ignored its cancellation past
-   * `grace`: this one, running then, was interrupted, not to blame.
+   * Its worker was ended for another task known to be at fault: the pool ended it for one that
+   * ignored its cancellation past `grace`, or one called `process.exit()` (it is marked
+   * `crashed`). This one, running then, was interrupted, not to blame.
    */
   interrupted: boolean;
   broken: PoolBrokenError | undefined;
@@ -47,12 +48,12 @@ export function verdictOnLostWorker(task: LostTask, failure: unknown): Verdict {
     const refused = `value postMessage refused (${messageOf(failure.error)})`;
     return { error: new UncloneableInputError(name, 'input', refused), crash: false };
   }
-  // Not started, or finished with its answer lost: another task ended the worker (a task that
-  // ends its own worker is marked `crashed`, and one still running cannot be cleared). One that
-  // never started cannot have caused it, however often it is caught in a crash (a message
-  // carries many tasks), nor can one that finished when the culprit is known; one that
-  // finished in a worker that died of nothing known might have (something it left behind),
-  // so it is run again a few times only.
+  // Not started, finished with its answer lost, or interrupted: another task ended the worker
+  // (a task that ends its own worker is marked `crashed`; one still running is cleared only
+  // when another is known to be at fault). One that never started cannot have caused it,
+  // however often it is caught in a crash (a message carries many tasks), nor can one that
+  // finished when the culprit is known; one that finished in a worker that died of nothing
+  // known might have (something it left behind), so it is run again a few times only.
   const innocent =
     state === SlotState.pending ||
     state === SlotState.done ||

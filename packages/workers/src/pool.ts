@@ -860,7 +860,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   /**
    * The running task ignored its abort for `grace` ms: end its worker (Piscina replaces it).
    * The tasks running beside it there (async ones, or a sync one it was waiting behind) were
-   * interrupted, not to blame: they run again.
+   * interrupted, not to blame: they run again (see `#onWorkerExit`).
    */
   #terminateOwner(record: TaskRecord): void {
     if (record.where !== 'worker') return;
@@ -1008,7 +1008,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     this.#balancer.forget(threadId);
     // Read before its tasks' failures are handled (they release their slots): did one of them
     // take it down? Then the others that finished are innocent for sure.
-    this.#interrupted = this.#endedByPool.delete(threadId) ? threadId : 0;
+    // Ended for one task known to be at fault (one the pool ended it for, past `grace`, or one
+    // that called process.exit()): the others running there were interrupted, not to blame.
+    const ended = this.#endedByPool.delete(threadId) || this.#slots.hasMarkedCulprit(threadId);
+    this.#interrupted = ended ? threadId : 0;
     const culprit = this.#interrupted !== 0 || this.#slots.hasCulprit(threadId);
     this.#culprit = culprit ? threadId : 0;
     for (const dispatch of lost) {

@@ -45,16 +45,15 @@ export class SlotTable {
 
   /**
    * Asks the task in `slot` to stop with `state` (cancelled or timed out). Returns true when
-   * it had not started: the worker will skip it. False when it is running.
+   * it had not started: the worker will skip it. False when it is running or past that.
    */
   cancel(slot: number, state: number): boolean {
     const index = slot * SLOT_WIDTH;
-    if (
-      Atomics.compareExchange(this.#cells, index, SlotState.pending, state) === SlotState.pending
-    ) {
-      return true;
-    }
-    Atomics.store(this.#cells, index, state);
+    const seen = Atomics.compareExchange(this.#cells, index, SlotState.pending, state);
+    if (seen === SlotState.pending) return true;
+    // Only a running task is asked to stop. One that finished keeps `done`, and one that ended
+    // its worker keeps `crashed`: written over, that mark would blame its neighbours instead.
+    if (seen === SlotState.running) Atomics.compareExchange(this.#cells, index, seen, state);
     return false;
   }
 
@@ -109,6 +108,15 @@ export class SlotTable {
       if (Atomics.load(this.#cells, index + Field.owner) !== threadId) continue;
       const state = Atomics.load(this.#cells, index);
       if (state === SlotState.running || state === SlotState.crashed) return true;
+    }
+    return false;
+  }
+
+  /** A task claimed by worker `threadId` is marked as the one that ended it (it called `process.exit()`). */
+  hasMarkedCulprit(threadId: number): boolean {
+    for (let index = 0; index < this.#cells.length; index += SLOT_WIDTH) {
+      if (Atomics.load(this.#cells, index + Field.owner) !== threadId) continue;
+      if (Atomics.load(this.#cells, index) === SlotState.crashed) return true;
     }
     return false;
   }

@@ -213,7 +213,7 @@ function watchStrayErrors(): void {
     } else if (untraced.size > 0) {
       // Running async work that no context traces (a plain function that returned a
       // promise, on its first call): the error may be theirs, and left alone they might never
-      // settle. They fail as crashed, as tasks running beside a worker's crash do.
+      // settle. They fail as crashed, as tasks running in a worker that dies of nothing known do.
       for (const running of untraced) running.crash(error);
     } else {
       control.postMessage([ToLoop.stray, -1, 0, serialized(error)]);
@@ -225,24 +225,30 @@ function watchStrayErrors(): void {
 
 /**
  * A task that ends its own worker (`process.exit()` in its code, even after it returned) is
- * marked in the state table, so the loop blames it alone and never runs it again.
+ * marked in the state table, so the loop blames it alone and never runs it again; the async
+ * tasks running beside it were interrupted, and run again. So the mark must be sure: a call
+ * from outside any traced task goes to the last synchronous one only when no untraced async
+ * task is running (it might be the caller). Unmarked, every task running there is blamed.
  */
 function blameExits(): void {
   const exit = process.exit.bind(process);
   process.exit = ((code?: number) => {
-    const context = current.getStore() ?? lastSync;
+    const context = current.getStore() ?? (untraced.size === 0 ? lastSync : undefined);
     const index = context === undefined ? -1 : context.slot * SLOT_WIDTH;
     // Only while the slot is still its own (a slot is reused once its task's answer is in).
     // A task cancelled or timed out while it ran is still the one that ended the worker.
+    // The loop may cancel it at the same instant: try again until the mark holds.
     if (context !== undefined && states[index + Field.id] === context.id) {
-      const state = Atomics.load(states, index + Field.state);
-      if (
+      let state = Atomics.load(states, index + Field.state);
+      while (
         state === SlotState.running ||
         state === SlotState.done ||
         state === SlotState.cancelled ||
         state === SlotState.timedOut
       ) {
-        Atomics.compareExchange(states, index + Field.state, state, SlotState.crashed);
+        const seen = Atomics.compareExchange(states, index + Field.state, state, SlotState.crashed);
+        if (seen === state) break;
+        state = seen;
       }
     }
     return exit(code);

@@ -73,3 +73,59 @@ test('chaos: 2,000 tasks, 2% crash their worker, 2% are aborted: all settle, the
   assert.equal(tally.aborted, kinds.filter((k) => k === 'abort').length);
   assert.equal(pool.stats().running + pool.stats().queued, 0);
 });
+
+test('chaos: async tasks beside tasks that end their worker, with timeouts and aborts at random instants: only the tasks that end it fail as crashed', async (t) => {
+  // Async tasks are running when a neighbour calls process.exit(); a task cancelled at the
+  // instant it ends its worker must keep the blame.
+  const pool = await WorkerPool.start<ChaosTasks>({
+    tasks: fixture('chaos'),
+    threads: 2,
+    grace: 30,
+  });
+  t.after(() => pool.destroy());
+  const random = lcg(7);
+  const next = () => random.next().value as number;
+  const calls: { kind: string; expected: number; call: Promise<number | undefined> }[] = [];
+  for (let n = 0; n < 200; n++) {
+    const r = next();
+    const kind = r < 0.35 ? 'work' : r < 0.9 ? 'sleep' : 'exit';
+    const controller = new AbortController();
+    const q = next();
+    const options =
+      q < 0.25 ? { signal: controller.signal } : q < 0.4 ? { timeout: 1 + next() * 20 } : {};
+    const call =
+      kind === 'work'
+        ? pool.run('work', { n, crash: false, waitForAbort: false }, options)
+        : kind === 'sleep'
+          ? pool.run('sleep', { n, ms: next() * 30 }, options)
+          : pool.run('exit', undefined, options);
+    call.catch(() => {});
+    calls.push({ kind, expected: kind === 'work' ? n * n : n, call });
+    const when = next();
+    if (when < 0.1) controller.abort();
+    else if (when < 0.2) queueMicrotask(() => controller.abort());
+    else if (when < 0.4) setTimeout(() => controller.abort(), next() * 30);
+    if (next() < 0.3) await new Promise((resolve) => setTimeout(resolve, next() * 5));
+  }
+  const results = await Promise.allSettled(calls.map((c) => c.call));
+  const wrong: string[] = [];
+  let crashed = 0;
+  results.forEach((result, n) => {
+    const { kind, expected } = calls[n]!;
+    if (result.status === 'fulfilled') {
+      if (kind === 'exit' || result.value !== expected) wrong.push(`${n} ${kind}: ${result.value}`);
+      return;
+    }
+    const { name, code } = result.reason as { name: string; code: string };
+    if (code === 'ERR_TANDEM_WORKER_CRASHED') {
+      if (kind === 'exit') crashed++;
+      else wrong.push(`${n} ${kind}: blamed for a crash`);
+    } else if (name !== 'AbortError' && code !== 'ERR_TANDEM_TASK_TIMEOUT') {
+      wrong.push(`${n} ${kind}: ${String(result.reason)}`);
+    }
+  });
+  t.diagnostic(`exit tasks that crashed their worker: ${crashed}`);
+  assert.deepEqual(wrong, []);
+  assert.ok(crashed > 0, 'some worker was ended');
+  assert.equal(pool.stats().running + pool.stats().queued, 0);
+});

@@ -97,6 +97,20 @@ test('a throw from a timer of a task still running fails that task as crashed, n
   assert.equal(await pool.run('ok', 2), 4);
 });
 
+test('an async task running beside one that ends the worker was interrupted, not to blame: it runs again', async (t) => {
+  const pool = await start({ concurrentTasksPerWorker: 4 });
+  t.after(() => pool.destroy());
+  const g = gate();
+  const holding = pool.run('holdAsync', g.cells);
+  await g.started(1);
+  await assert.rejects(pool.run('exit', 4), { code: 'ERR_TANDEM_WORKER_CRASHED', exitCode: 4 });
+  await g.started(2);
+  g.open();
+  assert.equal(await holding, 'released');
+  assert.equal(Atomics.load(g.cells, 1), 2, 'it ran twice: interrupted, then on the new worker');
+  assert.deepEqual([pool.stats().crashed, pool.stats().workersReplaced], [1, 1]);
+});
+
 test('a transferred task waiting beside a crash rejects (its input went with the worker); one replacement', async (t) => {
   const pool = await start({ concurrentTasksPerWorker: 4 });
   t.after(() => pool.destroy());
