@@ -1010,10 +1010,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     // take it down? Then the others that finished are innocent for sure.
     // Ended for one task known to be at fault (one the pool ended it for, past `grace`, or one
     // that called process.exit()): the others running there were interrupted, not to blame.
-    const ended = this.#endedByPool.delete(threadId) || this.#slots.hasMarkedCulprit(threadId);
+    const culprit = this.#slots.culpritIn(threadId);
+    const ended = this.#endedByPool.delete(threadId) || culprit === 'marked';
     this.#interrupted = ended ? threadId : 0;
-    const culprit = this.#interrupted !== 0 || this.#slots.hasCulprit(threadId);
-    this.#culprit = culprit ? threadId : 0;
+    this.#culprit = ended || culprit !== undefined ? threadId : 0;
     for (const dispatch of lost) {
       this.#sent[dispatch.slots[0]!] = undefined;
       this.#onDispatchFailure(dispatch, cause);

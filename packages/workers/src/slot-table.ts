@@ -102,23 +102,20 @@ export class SlotTable {
     return running;
   }
 
-  /** A task claimed by worker `threadId` was running, or ended its worker, when it died. */
-  hasCulprit(threadId: number): boolean {
+  /**
+   * What the tasks claimed by worker `threadId` say of its death: `'marked'` when one marked
+   * itself as the one that ended it (it called `process.exit()`), `'running'` when some were
+   * running (one of them, which one unknown), undefined when none was.
+   */
+  culpritIn(threadId: number): 'marked' | 'running' | undefined {
+    let found: 'running' | undefined;
     for (let index = 0; index < this.#cells.length; index += SLOT_WIDTH) {
       if (Atomics.load(this.#cells, index + Field.owner) !== threadId) continue;
       const state = Atomics.load(this.#cells, index);
-      if (state === SlotState.running || state === SlotState.crashed) return true;
+      if (state === SlotState.crashed) return 'marked';
+      if (state === SlotState.running) found = 'running';
     }
-    return false;
-  }
-
-  /** A task claimed by worker `threadId` is marked as the one that ended it (it called `process.exit()`). */
-  hasMarkedCulprit(threadId: number): boolean {
-    for (let index = 0; index < this.#cells.length; index += SLOT_WIDTH) {
-      if (Atomics.load(this.#cells, index + Field.owner) !== threadId) continue;
-      if (Atomics.load(this.#cells, index) === SlotState.crashed) return true;
-    }
-    return false;
+    return found;
   }
 
   state(slot: number): number {

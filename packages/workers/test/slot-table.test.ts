@@ -20,6 +20,8 @@ test('cancel: a task not started is skipped, a running one is asked to stop', ()
   const running = taskIn(SlotState.running);
   assert.equal(running.table.cancel(running.slot, SlotState.timedOut), false);
   assert.equal(running.table.state(running.slot), SlotState.timedOut);
+  assert.equal(taskIn(SlotState.running).table.culpritIn(7), 'running');
+  assert.equal(taskIn(SlotState.done).table.culpritIn(7), undefined);
 });
 
 test('cancel leaves the mark of a task that ended its worker, and of one that finished', () => {
@@ -28,7 +30,7 @@ test('cancel leaves the mark of a task that ended its worker, and of one that fi
   const culprit = taskIn(SlotState.crashed);
   assert.equal(culprit.table.cancel(culprit.slot, SlotState.cancelled), false);
   assert.equal(culprit.table.state(culprit.slot), SlotState.crashed);
-  assert.equal(culprit.table.hasMarkedCulprit(7), true);
+  assert.equal(culprit.table.culpritIn(7), 'marked');
   const done = taskIn(SlotState.done);
   assert.equal(done.table.cancel(done.slot, SlotState.timedOut), false);
   assert.equal(done.table.state(done.slot), SlotState.done);
