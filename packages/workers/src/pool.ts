@@ -1006,10 +1006,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   #onWorkerExit(threadId: number, code: number, loaded: boolean, cause: unknown): void {
     const lost = this.#balancer.dispatchesOf(threadId);
     this.#balancer.forget(threadId);
-    // Read before its tasks' failures are handled (they release their slots): did one of them
-    // take it down? Then the others that finished are innocent for sure.
-    // Ended for one task known to be at fault (one the pool ended it for, past `grace`, or one
-    // that called process.exit()): the others running there were interrupted, not to blame.
+    // Read before its tasks' failures are handled (they release their slots). Did one of them
+    // take it down? Then the others that finished are innocent for sure. Was it ended for one
+    // task known to be at fault (one the pool ended past `grace`, or one that called
+    // process.exit())? Then the others running there were interrupted, not to blame, too.
     const culprit = this.#slots.culpritIn(threadId);
     const ended = this.#endedByPool.delete(threadId) || culprit === 'marked';
     this.#interrupted = ended ? threadId : 0;
