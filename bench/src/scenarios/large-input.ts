@@ -2,8 +2,8 @@
  * large-input: one `run()` whose input is large plain data — 200k row objects, 1M numbers in a
  * plain array, a 16 MB `Uint8Array` (cloned, not transferred) — through Tandem's engine and
  * through piscina called directly. Structured clone is the same in both; what Tandem adds is
- * its check before sending (the walk that names the path of an uncloneable value), so the ratio
- * is the price of that check. The task reads a few items and returns a small value, so the
+ * its check before sending (the walk that names the path of an uncloneable value), which stops
+ * at a small budget on inputs this large, so the ratio is the price of the rest of `run()`. The task reads a few items and returns a small value, so the
  * return trip is not what is measured.
  *
  * @module
@@ -180,7 +180,7 @@ export const largeInput: Scenario = {
         'The task (`sum`) reads one item per 4,096 and returns a number (for rows, a short string), so the return trip is small.',
         '`tandem, slice() + transfer` (shown, not targeted): the same bytes copied with `slice()` on the loop and moved, one copy where structured clone makes two (into the message, out of it).',
         "Why a big clone through piscina is slower than a bare postMessage: piscina writes fields after the task, which makes V8 grow the message buffer to twice the data just after copying it in; glibc serves buffers that size from a fresh mmap, so every send page-faults 16–32 MB anew (4,100–8,200 minor faults per 16 MB send here, against ~0 for a bare postMessage). Tandem's own message ends with its input, so it does not pay this.",
-        'What Tandem adds is its pre-send check (`inspectValue`), which names the path of anything structured clone would refuse; the rest of the round trip is the clone.',
+        'What Tandem adds: its pre-send check (`inspectValue`, which names the path of anything structured clone would refuse) stops after about a quarter of a millisecond of work on a `run()` input; past that, postMessage is the check and a refusal is located afterwards (docs/dispatch.md). The rest of the round trip is the clone.',
       ],
     };
   },

@@ -37,6 +37,9 @@ const OBJECT_WORK = 8;
 /** Arrays longer than this are walked by their keys. */
 const SPARSE_LENGTH = 2 ** 25;
 
+/** Thrown through the walk once its budget is spent (see `Walk`'s constructor). */
+export const budgetSpent: unique symbol = Symbol('walk budget spent');
+
 // Captured once: a Map or Set may carry its own `entries` / `Symbol.iterator` (user code that
 // could throw or never end); structured clone reads the entries directly, and so do we.
 const mapEntries = Map.prototype.entries;
@@ -53,6 +56,7 @@ export class Walk {
   /** Objects are remembered deeper than this, or once this much work is done. */
   readonly #trackDepth: number;
   readonly #untrackedWork: number;
+  readonly #budget: number;
   /** for…in reads a plain object's own keys only while Object.prototype has none enumerable. */
   readonly #forIn = !hasEnumerableKey(Object.prototype);
   #work = 0;
@@ -60,11 +64,16 @@ export class Walk {
   /** Buffers already in the transfer list: listing one twice makes postMessage throw. */
   #listed: Set<ArrayBufferLike> | undefined;
 
-  /** `rememberAll`: every object is remembered from the root on (the walk that names paths). */
-  constructor(collect: boolean, rememberAll: boolean) {
+  /**
+   * `rememberAll`: every object is remembered from the root on (the walk that names paths).
+   * `budget`: past this much work the walk throws {@link budgetSpent} and leaves the rest
+   * unchecked.
+   */
+  constructor(collect: boolean, rememberAll: boolean, budget = Number.POSITIVE_INFINITY) {
     this.#collect = collect;
     this.#trackDepth = rememberAll ? -1 : TRACK_DEPTH;
     this.#untrackedWork = rememberAll ? -1 : UNTRACKED_WORK;
+    this.#budget = budget;
   }
 
   /** True when `value` (a reference) can be cloned; otherwise records the problem. */
@@ -75,7 +84,7 @@ export class Walk {
     // Before anything touches it: a Proxy's traps are user code (or throw, once revoked), and
     // structured clone refuses every Proxy.
     if (types.isProxy(object)) return this.#fail('Proxy');
-    this.#work += OBJECT_WORK;
+    this.#spend(OBJECT_WORK);
     if (depth > this.#trackDepth || this.#work > this.#untrackedWork) {
       this.#seen ??= new Set();
       if (this.#seen.has(object)) return true;
@@ -93,6 +102,11 @@ export class Walk {
     if (types.isSet(object)) return this.#visitSet(object as Set<unknown>, depth);
     if (types.isNativeError(object)) return this.#visitError(object as Error, depth);
     return this.#visitOther(object, prototype, depth);
+  }
+
+  #spend(work: number): void {
+    this.#work += work;
+    if (this.#work > this.#budget) throw budgetSpent;
   }
 
   #fail(kind: string): false {
@@ -123,7 +137,7 @@ export class Walk {
         this.segments.push(key);
         return this.#fail('getter that throws');
       }
-      this.#work++;
+      this.#spend(1);
       if (!this.#step(key, value, depth)) return false;
     }
     return true;
@@ -131,7 +145,7 @@ export class Walk {
 
   #visitKeys(object: object, depth: number): boolean {
     const keys = Object.keys(object);
-    this.#work += keys.length;
+    this.#spend(keys.length);
     const array = Array.isArray(object);
     for (const key of keys) {
       let value: unknown;
@@ -150,7 +164,7 @@ export class Walk {
     // Read once: a getter that grows the array cannot keep the walk going.
     const length = array.length;
     if (length > SPARSE_LENGTH) return this.#visitKeys(array, depth);
-    this.#work += length;
+    this.#spend(length);
     for (let i = skipNumbers(array, length); i < length; i++) {
       let item: unknown;
       try {
@@ -172,7 +186,7 @@ export class Walk {
   }
 
   #visitMap(map: Map<unknown, unknown>, depth: number): boolean {
-    this.#work += map.size;
+    this.#spend(map.size);
     for (const [key, value] of mapEntries.call(map)) {
       if (!this.#step(keysSegment, key, depth)) return false;
       if (!this.#step({ get: key }, value, depth)) return false;
@@ -181,7 +195,7 @@ export class Walk {
   }
 
   #visitSet(set: Set<unknown>, depth: number): boolean {
-    this.#work += set.size;
+    this.#spend(set.size);
     for (const value of setValues.call(set)) {
       if (!this.#step(valuesSegment, value, depth)) return false;
     }

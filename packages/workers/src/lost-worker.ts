@@ -12,6 +12,7 @@ import {
   WorkerCrashedError,
 } from './errors.js';
 import { SlotState } from './protocol.js';
+import { inspectValue } from './transfer.js';
 
 /** How often a task that did not cause its worker's death may be handed to a new one. */
 export const MAX_REDISPATCH = 3;
@@ -19,6 +20,8 @@ export const MAX_REDISPATCH = 3;
 /** What the pool knew of the task and of itself when the failure arrived. */
 export interface LostTask {
   name: string;
+  /** What it was to send: where postMessage refused, the walk names the path in it. */
+  input: unknown;
   state: number;
   redispatches: number;
   /** Its input was moved into the worker (`transfer: true`): it went down with it. */
@@ -44,9 +47,7 @@ export function verdictOnLostWorker(task: LostTask, failure: unknown): Verdict {
   if (task.broken !== undefined) return { error: task.broken, crash: false };
   if (task.destroyed) return { error: new PoolDestroyedError(name), crash: false };
   if (failure instanceof PostFailure) {
-    // It was never sent: something in the input that the pre-check let through.
-    const refused = `value postMessage refused (${messageOf(failure.error)})`;
-    return { error: new UncloneableInputError(name, 'input', refused), crash: false };
+    return { error: refusedInput(name, task.input, failure.error), crash: false };
   }
   // Not started, finished with its answer lost, or interrupted: another task ended the worker
   // (a task that ends its own worker is marked `crashed`; one still running is cleared only
@@ -70,6 +71,18 @@ export function verdictOnLostWorker(task: LostTask, failure: unknown): Verdict {
     error: new WorkerCrashedError(name, ran ? task.exitCode : undefined, { cause }),
     crash: true,
   };
+}
+
+/**
+ * The task was never sent: its input holds something the check before `postMessage` did not
+ * see (it checks large inputs only in part, and cannot see everything). A full walk now names
+ * the path; when even it finds nothing, what `postMessage` said stands.
+ */
+function refusedInput(name: string, input: unknown, error: unknown): UncloneableInputError {
+  const { problem } = inspectValue(input, false);
+  if (problem !== undefined) return new UncloneableInputError(name, problem.path, problem.kind);
+  const refused = `value postMessage refused (${messageOf(error)})`;
+  return new UncloneableInputError(name, 'input', refused);
 }
 
 /**

@@ -89,6 +89,14 @@ const entryUrl = new URL('./worker-entry.js', import.meta.url);
 /** Workers in a row that die before loading the task module: the pool is broken. */
 const MAX_START_FAILURES = 3;
 
+/**
+ * How much of a `run()` input is checked before it is queued (an item or a property counts 1,
+ * an object 8; about a quarter of a millisecond). A problem within it fails the call at once.
+ * Past it, the walk would add a few per cent to a copy that is already long, so `postMessage`
+ * is the check: what it refuses fails the task when it is sent, its path named then.
+ */
+const CHECK_BUDGET = 2 ** 16;
+
 /** On a crashed batch, the index of the item that was running (for `map`'s `MapItemError`). */
 export const kBatchItem = Symbol('tandem.batchItem');
 
@@ -340,7 +348,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     if (this.#broken !== undefined) throw this.#broken;
     if (this.#closing !== undefined || this.#destroyed) throw new PoolClosedError();
     if (!this.#known.has(name)) throw new UnknownTaskError(name, this.taskNames);
-    const { problem, transferList } = inspectValue(input, transfer === true);
+    const { problem, transferList } = inspectValue(input, transfer === true, 'input', CHECK_BUDGET);
     if (problem !== undefined) throw new UncloneableInputError(name, problem.path, problem.kind);
     const full = this.#admission.isFull(this.#workerRoomOf, name);
     if (full && this.options.onFull === 'reject') throw new QueueFullError(this.options.maxQueue);
@@ -557,6 +565,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     const detached = record.transferList.some(isDetached);
     if (detached) {
       record.where = 'done';
+      this.#stats.failed++;
       this.#settle(
         record,
         false,
@@ -599,8 +608,11 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     this.#balancer.answered(dispatch);
     const { records, slots } = dispatch;
     const now = clock().now();
-    if (records.length > 1 && failure instanceof PostFailure) {
-      // One of them cannot be posted: each goes alone, so only that one fails.
+    const open = !this.#destroyed && this.#broken === undefined;
+    if (records.length > 1 && failure instanceof PostFailure && open) {
+      // One of them cannot be posted: each goes alone, so only that one fails. (Not once the
+      // pool is down: an input's getter may have destroyed it during the send, and nothing
+      // would take them from the queue.)
       for (let i = records.length - 1; i >= 0; i--) {
         const record = records[i]!;
         if (!this.#release(record, slots[i]!, now)) continue;
@@ -772,6 +784,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     const verdict = verdictOnLostWorker(
       {
         name: record.name,
+        input: record.input,
         state,
         redispatches: record.redispatches,
         transferred: record.transferList.length > 0,
@@ -793,6 +806,9 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       // map() names the item of a batch that was running when the worker died.
       if (record.mode & Mode.batch)
         Object.defineProperty(verdict.error, kBatchItem, { value: item });
+    } else if (verdict.error instanceof UncloneableInputError) {
+      // Admitted, then refused by postMessage: it failed on its own input.
+      this.#stats.failed++;
     }
     this.#settle(record, false, verdict.error);
   }

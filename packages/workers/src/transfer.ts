@@ -13,7 +13,8 @@
  *
  * It must cost little beside the copy it guards, on inputs of any size (`clone-walk.ts` says
  * how): a path is built only once a problem is found, and plain data pays for one cheap look
- * at each item.
+ * at each item. A caller may also bound it (`budget`): a `run()` input is checked up to a few
+ * thousand objects, and past that `postMessage` is the check, its refusal located afterwards.
  *
  * Not seen: named properties added to an array (reading them would cost a string per index),
  * and a host object whose prototype was replaced by a plain one. Those still fail at send time.
@@ -21,7 +22,7 @@
  * @module
  */
 import { cloneable, describeFailure, formatPath } from './clone-rules.js';
-import { isReference, Walk } from './clone-walk.js';
+import { budgetSpent, isReference, Walk } from './clone-walk.js';
 
 /** What structured clone would refuse, and where: `input.list[3].fn` is a `function`. */
 export interface Problem {
@@ -42,18 +43,29 @@ const clean: Inspection = Object.freeze({ transferList: [], problem: undefined }
 /**
  * Walks `value`; never throws.
  *
+ * `budget` bounds the walk (an item or a property counts 1, an object 8): past it the rest is
+ * left unchecked and the value reported clean, so that `postMessage` is the check for large
+ * inputs (see `lost-worker.ts`, which names the path of what it refuses). It applies only when
+ * not collecting: every buffer to move must be found.
+ *
  * A buffer is moved only when the input gives it up whole: an `ArrayBuffer`, or a view that
  * covers its entire buffer. A view of part of a buffer (every small Node `Buffer` is a slice of
  * a shared 8 KiB pool) is copied: moving it would detach memory that other views still use,
  * and Node refuses to move the pool.
  */
-export function inspectValue(value: unknown, collect: boolean, root = 'input'): Inspection {
+export function inspectValue(
+  value: unknown,
+  collect: boolean,
+  root = 'input',
+  budget = Number.POSITIVE_INFINITY,
+): Inspection {
   // Fast path: primitives are most inputs and results of small tasks.
   if (!isReference(value)) return clean;
-  const walk = new Walk(collect, false);
+  const walk = new Walk(collect, false, collect ? Number.POSITIVE_INFINITY : budget);
   try {
     walk.visit(value, 0);
   } catch (error) {
+    if (error === budgetSpent) return clean;
     // Only a stack overflow gets here (every read of user code is guarded): the value is
     // nested deeper than the walk can follow. Structured clone may still take it; if not,
     // the whole value is the problem.

@@ -42,6 +42,8 @@ describe('dispatch under hostile use', () => {
     check('lateRefusal'));
   test('inputs that pass the pre-check but fail postMessage fail alone inside a large group', () =>
     check('postFail'));
+  test('getters past the check of a large input destroy, close, re-enter or abort during the send: all settle', () =>
+    check('duringSend', [], 60_000));
   test("onFull 'reject', maxQueue 1, 1,000 at once: refusals at once, the accepted complete", () =>
     check('queueReject'));
   test("onFull 'wait', maxQueue 1, 5,000 at once: all complete", () => check('queueWait'));

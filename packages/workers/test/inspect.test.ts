@@ -249,6 +249,57 @@ describe('hostile inputs through the pool', () => {
   }
 });
 
+// A large input is checked before it is queued only up to a budget (a few thousand objects):
+// past it postMessage is the check. What it refuses must still fail that task alone, with the
+// same code and exact path, and leave the pool as it was: coalesced neighbours get their answers.
+describe('hostile values past the check budget of a large input', () => {
+  let pool: WorkerPool<Basic>;
+  before(async () => {
+    pool = await WorkerPool.start<Basic>({ tasks: fixture('basic'), threads: 1 });
+  });
+  after(() => pool.destroy());
+  // 20k rows: some 400k units of work, six times the budget; the value comes after them.
+  const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: i, name: `row ${i}`, tags: ['a'] }));
+
+  for (const [name, { make, path }] of Object.entries(hostileInputs)) {
+    test(`a ${name} after 20k rows fails its task alone with its path, once sent`, {
+      timeout: 20_000,
+    }, async () => {
+      const value = make();
+      const before = pool.stats();
+      // Issued in one tick, so they travel together: the refused message is split.
+      const calls = [
+        pool.run('add', { a: 1, b: 2 }),
+        pool.run('echo', { rows, v: value }),
+        pool.run('add', { a: 3, b: 4 }),
+      ];
+      const [first, refused, last] = (await Promise.allSettled(calls)) as [
+        PromiseSettledResult<unknown>,
+        PromiseSettledResult<unknown>,
+        PromiseSettledResult<unknown>,
+      ];
+      release(value);
+      assert.deepEqual(first, { status: 'fulfilled', value: 3 });
+      assert.deepEqual(last, { status: 'fulfilled', value: 7 });
+      assert.equal(refused.status, 'rejected');
+      const error = (refused as PromiseRejectedResult).reason;
+      assert.equal(error.code, 'ERR_TANDEM_UNCLONEABLE_INPUT');
+      assert.equal(error.task, 'echo');
+      assert.equal(error.path, `input${path}`);
+      const stats = pool.stats();
+      assert.equal(stats.crashed, before.crashed);
+      assert.equal(stats.workersReplaced, 0);
+      assert.equal(stats.failed, before.failed + 1);
+      assert.equal(stats.running + stats.queued, 0, 'nothing is left in the books');
+    });
+  }
+
+  test('a clean large input is sent whole: the worker sees every row', async () => {
+    const echoed = (await pool.run('echo', { rows })) as { rows: typeof rows };
+    assert.deepEqual(echoed.rows, rows);
+  });
+});
+
 // The same values as results: the worker finds them before sending, so the task rejects once
 // with ERR_TANDEM_UNCLONEABLE_RESULT instead of failing the send (which counted as a crash and
 // re-ran the task).
