@@ -20,7 +20,23 @@ const labels = {
   run: 'Promise.all(items.map(run))',
   map: 'engine.map (default batch)',
   ceiling: 'ceiling: a promise per call, gathered per tick, raw postMessage',
+  promises: 'floor: the promises alone, no worker',
 };
+
+/**
+ * What the natural code costs with no pool at all: a promise per item, each resolved a turn
+ * later with its item, and `Promise.all` over them. No `run()` can cost less.
+ */
+function promisesAlone(items: readonly number[]): Promise<unknown[]> {
+  const settlers: ((value: number) => void)[] = [];
+  const all = Promise.all(
+    items.map(() => new Promise<number>((resolve) => settlers.push(resolve))),
+  );
+  setImmediate(() => {
+    for (let i = 0; i < settlers.length; i++) settlers[i]!(items[i]!);
+  });
+  return all;
+}
 
 const target = {
   statement: 'tandem: 100k run() issued at once ≥ 0.5 × engine.map rate (default batch), no-ops',
@@ -64,6 +80,7 @@ export const runBurst: Scenario = {
             round: () => timeOnce(() => Promise.all(items.map((x) => tandem.run('noop', x)))),
           },
           { key: labels.map, round: () => timeOnce(() => tandem.map('noop', items)) },
+          { key: labels.promises, round: () => timeOnce(() => promisesAlone(items)) },
           ...(started.includes(raw)
             ? [
                 {
@@ -86,8 +103,11 @@ export const runBurst: Scenario = {
     const map = rate(labels.map);
     for (const row of rows) row.extra!['× map'] = map ? row.value.median / map : '';
     const ceiling = rate(labels.ceiling);
+    const promises = rate(labels.promises);
     const ceilingShare =
-      ceiling && map ? `${(ceiling / map).toFixed(2)} × map in this run` : 'not run';
+      ceiling && map && promises
+        ? `${(ceiling / map).toFixed(2)} × map in this run, and the promises alone (no worker) ${(promises / map).toFixed(2)} ×`
+        : 'not run';
     return {
       metric: { name: 'throughput', unit: 'tasks/s', better: 'higher' },
       rows,
@@ -110,7 +130,7 @@ export const runBurst: Scenario = {
       notes: [
         `${items.length.toLocaleString('en-US')} no-op items per round, ${rounds} rounds interleaved on one engine (${threads} thread(s), default options, warmed up).`,
         `\`engine.map('noop', items)\` with no batch option sent ${batch} items per message (read from its onProgress steps).`,
-        `The ceiling row is the least any run() can cost for this code: the caller's own promise per call (and Promise.all over them), plus the calls of one tick sent ${batch} to a message over bare postMessage — no checks, no bounded queue, no cancellation, no crash recovery (bench/src/peers/raw-coalesced.ts). The caller's promises alone cost more than map's whole work, so when the ceiling row is below 0.5 × map the first target is out of reach for any design; the second target measures what Tandem adds to that floor.`,
+        `The ceiling row is the least any run() can cost for this code: the caller's own promise per call (and Promise.all over them), plus the calls of one tick sent ${batch} to a message over bare postMessage — no checks, no bounded queue, no cancellation, no crash recovery (bench/src/peers/raw-coalesced.ts). The caller's promises alone cost more than map's whole work (the floor row: the same promises and Promise.all, each resolved a turn later, no worker at all), so when the ceiling row is below 0.5 × map the first target is out of reach for any design; the second target measures what Tandem adds to that floor.`,
         "The run() row is the natural code, unchanged: every call is made in the same tick. With the default `maxQueue` (16 per thread) and `onFull: 'wait'`, most of those calls wait for room in the queue before they are even queued; that wait is part of what the row measures, as it is part of what such code pays.",
       ],
     };
