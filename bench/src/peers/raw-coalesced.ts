@@ -1,10 +1,10 @@
 /**
- * The cheapest `run()` a design could offer for calls issued together: each call gets its own
+ * The simplest `run()` a pool could offer for calls issued together: each call gets its own
  * promise, the calls made in one tick are gathered and sent `batch` to a message over bare
  * `postMessage` (`RawPostMessagePeer.runBatch`), and each promise settles from its batch's
- * answer. Nothing else: no checks, no queue bound, no cancellation, no crash recovery. It is
- * what the natural code, `Promise.all(items.map((x) => run('f', x)))`, costs at the least: the
- * caller's own promises plus batched messaging. run-burst prints it as the ceiling.
+ * answer. Nothing else: no checks, no queue bound, no cancellation, no crash recovery: the
+ * caller's own promises plus plain batched messaging. run-burst prints it as the ceiling (a
+ * leaner messaging could beat it; nothing beats the floor row, the promises alone).
  *
  * @module
  */

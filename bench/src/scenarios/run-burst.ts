@@ -117,7 +117,7 @@ export const runBurst: Scenario = {
           tandemUnavailable,
           rate(labels.run),
           map,
-          `Ratio of median rates, same engine, rounds interleaved; map sent ${batch} items per message. No design reaches more than the ceiling row: ${ceilingShare}.`,
+          `Ratio of median rates, same engine, rounds interleaved; map sent ${batch} items per message. The ceiling row: ${ceilingShare}; no design reaches more than the floor.`,
         ),
         judgeTandem(
           againstCeiling,
@@ -130,7 +130,7 @@ export const runBurst: Scenario = {
       notes: [
         `${items.length.toLocaleString('en-US')} no-op items per round, ${rounds} rounds interleaved on one engine (${threads} thread(s), default options, warmed up).`,
         `\`engine.map('noop', items)\` with no batch option sent ${batch} items per message (read from its onProgress steps).`,
-        `The ceiling row is the least any run() can cost for this code: the caller's own promise per call (and Promise.all over them), plus the calls of one tick sent ${batch} to a message over bare postMessage — no checks, no bounded queue, no cancellation, no crash recovery (bench/src/peers/raw-coalesced.ts). The caller's promises alone cost more than map's whole work (the floor row: the same promises and Promise.all, each resolved a turn later, no worker at all), so when the ceiling row is below 0.5 × map the first target is out of reach for any design; the second target measures what Tandem adds to that floor.`,
+        `The floor row is this code with no pool at all: the caller's own promise per call, resolved a turn later, and Promise.all over them; no run() can cost less, so when the floor is below 0.5 × map the first target is out of reach for any design. The ceiling row adds the simplest messaging a pool could do: the calls of one tick sent ${batch} to a message over bare postMessage — no checks, no bounded queue, no cancellation, no crash recovery (bench/src/peers/raw-coalesced.ts). The second target measures what Tandem adds to the ceiling.`,
         "The run() row is the natural code, unchanged: every call is made in the same tick. With the default `maxQueue` (16 per thread) and `onFull: 'wait'`, most of those calls wait for room in the queue before they are even queued; that wait is part of what the row measures, as it is part of what such code pays.",
       ],
     };
