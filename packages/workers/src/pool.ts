@@ -80,7 +80,7 @@ import {
   WaitingCall,
 } from './task-record.js';
 import { startTimer, type Timer } from './timer.js';
-import { inspectValue } from './transfer.js';
+import { CHECK_BUDGET, inspectValue } from './transfer.js';
 import { checkDuration, checkFunction, checkIdempotencyKey, checkSignal } from './validate.js';
 import { type ControlMessage, WorkerControls } from './worker-controls.js';
 
@@ -88,14 +88,6 @@ const entryUrl = new URL('./worker-entry.js', import.meta.url);
 
 /** Workers in a row that die before loading the task module: the pool is broken. */
 const MAX_START_FAILURES = 3;
-
-/**
- * How much of a `run()` input is checked before it is queued (an item or a property counts 1,
- * an object 8; about a quarter of a millisecond). A problem within it fails the call at once.
- * Past it, the walk would add a few per cent to a copy that is already long, so `postMessage`
- * is the check: what it refuses fails the task when it is sent, its path named then.
- */
-const CHECK_BUDGET = 2 ** 16;
 
 /** On a crashed batch, the index of the item that was running (for `map`'s `MapItemError`). */
 export const kBatchItem = Symbol('tandem.batchItem');

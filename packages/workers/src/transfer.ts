@@ -13,8 +13,9 @@
  *
  * It must cost little beside the copy it guards, on inputs of any size (`clone-walk.ts` says
  * how): a path is built only once a problem is found, and plain data pays for one cheap look
- * at each item. A caller may also bound it (`budget`): a `run()` input is checked up to a few
- * thousand objects, and past that `postMessage` is the check, its refusal located afterwards.
+ * at each item. A caller may also bound it (`budget`): a task's input (in the pool) and result
+ * (in its worker) are checked up to {@link CHECK_BUDGET}, and past that `postMessage` is the
+ * check, its refusal located afterwards by a full walk.
  *
  * Not seen: named properties added to an array (reading them would cost a string per index),
  * and a host object whose prototype was replaced by a plain one. Those still fail at send time.
@@ -37,6 +38,15 @@ export interface Inspection {
   /** The first thing structured clone would refuse, or undefined when the value is clean. */
   problem: Problem | undefined;
 }
+
+/**
+ * How much of a task's input (in the pool) or result (in a worker) is checked before it is
+ * posted: an item or a property counts 1, an object 8; about a quarter of a millisecond. A
+ * problem within it fails the task at once. Past it, the walk would add a few per cent to a
+ * copy that is already long, so `postMessage` is the check: what it refuses fails the task
+ * when it is sent, its path found then by a full walk.
+ */
+export const CHECK_BUDGET = 2 ** 16;
 
 const clean: Inspection = Object.freeze({ transferList: [], problem: undefined }) as Inspection;
 

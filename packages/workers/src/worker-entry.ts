@@ -40,7 +40,7 @@ import {
   ToWorker,
   type WorkerBootData,
 } from './protocol.js';
-import { inspectValue } from './transfer.js';
+import { CHECK_BUDGET, inspectValue } from './transfer.js';
 import { isTypeScript, registerTypeScript } from './typescript-tasks.js';
 
 const { tasksUrl, states: stateBuffer } = workerData as WorkerBootData;
@@ -160,28 +160,34 @@ function reply(message: TaskMessage, key: number, ok: 0 | 1, answer: unknown): v
       control.postMessage([ToLoop.answered, key, ok, answer]);
     }
   } catch {
-    const refused = serialized(
-      new UncloneableResultError(message[0] as string, 'result', 'value structured clone refuses'),
-    );
+    const name = message[0] as string;
+    const value = answer instanceof Moving ? answer.value : answer;
     if (typeof message[1] === 'number' || ok === 0) {
+      const refused = serialized(refusedResult(name, value));
       control.postMessage([ToLoop.answered, key, 0, { [ENVELOPE_KEY]: 'error', error: refused }]);
     } else {
-      const answers = (answer instanceof Moving ? answer.value : answer) as GroupAnswer;
-      replyOneByOne(message[1] as Int32Array, key, answers, refused);
+      replyOneByOne(name, message[1] as Int32Array, key, value as GroupAnswer);
     }
   }
+}
+
+/**
+ * The result structured clone refused, as an error: the check before left it to
+ * `postMessage` (past its budget) or could not see it. A full walk now names the path; when
+ * even it finds nothing (a getter that answers once), the error says only that.
+ */
+function refusedResult(name: string, value: unknown): UncloneableResultError {
+  const { problem } = inspectValue(value, false, 'result');
+  return problem === undefined
+    ? new UncloneableResultError(name, 'result', 'value structured clone refuses')
+    : new UncloneableResultError(name, problem.path, problem.kind);
 }
 
 /**
  * A message's answer that structured clone refused: each task's value goes alone, as an early
  * outcome (a copy), and the answer that follows lists the values refused among its failures.
  */
-function replyOneByOne(
-  slots: Int32Array,
-  key: number,
-  answers: GroupAnswer,
-  refused: SerializedError,
-): void {
+function replyOneByOne(name: string, slots: Int32Array, key: number, answers: GroupAnswer): void {
   const failures = (answers[0] as unknown[] | null) ?? [];
   const failed = new Set<number>();
   for (let f = 0; f < failures.length; f += 3) failed.add(failures[f] as number);
@@ -191,7 +197,7 @@ function replyOneByOne(
     try {
       control.postMessage([ToLoop.settled, -1, 0, [slot, idOf(slot), true, answers[1 + i]]]);
     } catch {
-      failures.push(i, Answer.error, refused);
+      failures.push(i, Answer.error, serialized(refusedResult(name, answers[1 + i])));
     }
     answers[1 + i] = undefined; // settled already, or failed
   }
@@ -738,7 +744,7 @@ function inspectResult(
 ): { value: unknown; transferList: ArrayBuffer[] } {
   const wrapped = movedValue(result);
   const value = wrapped === undefined ? result : wrapped.value;
-  const { problem, transferList } = inspectValue(value, wrapped !== undefined, path);
+  const { problem, transferList } = inspectValue(value, wrapped !== undefined, path, CHECK_BUDGET);
   if (problem !== undefined) throw new UncloneableResultError(name, problem.path, problem.kind);
   return { value, transferList };
 }

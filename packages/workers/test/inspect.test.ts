@@ -313,6 +313,33 @@ describe('hostile results through the pool', () => {
   });
   after(() => pool.destroy());
 
+  // Past the worker's check budget postMessage refuses the result; the path is found then.
+  // Three calls in one tick travel in one message: only the refused one fails.
+  for (const [name, { path }] of Object.entries(hostileInputs)) {
+    test(`a task returning a ${name} after 20k rows rejects once, coded, with its path; its neighbours answer`, {
+      timeout: 20_000,
+    }, async () => {
+      const runs = new Int32Array(new SharedArrayBuffer(4));
+      const [before, refused, after] = (await Promise.allSettled([
+        pool.run('rowCount', undefined),
+        pool.run('returnsAfterRows', { runs, name }),
+        pool.run('rowCount', undefined),
+      ])) as [
+        PromiseSettledResult<unknown>,
+        PromiseSettledResult<unknown>,
+        PromiseSettledResult<unknown>,
+      ];
+      assert.deepEqual(before, { status: 'fulfilled', value: 20_000 });
+      assert.deepEqual(after, { status: 'fulfilled', value: 20_000 });
+      assert.equal(refused.status, 'rejected');
+      const error = (refused as PromiseRejectedResult).reason;
+      assert.equal(error.code, 'ERR_TANDEM_UNCLONEABLE_RESULT');
+      assert.equal(error.path, `result${path}`);
+      assert.equal(Atomics.load(runs, 0), 1, 'the task ran once');
+      assert.equal(pool.stats().crashed, 0);
+    });
+  }
+
   for (const [name, { path }] of Object.entries(hostileInputs)) {
     test(`a task returning a ${name} rejects once with ERR_TANDEM_UNCLONEABLE_RESULT and its path (11)`, {
       timeout: 20_000,
