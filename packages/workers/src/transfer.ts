@@ -53,10 +53,10 @@ const clean: Inspection = Object.freeze({ transferList: [], problem: undefined }
 /**
  * Walks `value`; never throws.
  *
- * `budget` bounds the walk (an item or a property counts 1, an object 8): past it the rest is
- * left unchecked and the value reported clean, so that `postMessage` is the check for large
- * inputs (see `lost-worker.ts`, which names the path of what it refuses). It applies only when
- * not collecting: every buffer to move must be found.
+ * `budget` bounds the walk, counted as for {@link CHECK_BUDGET}: past it the rest is left
+ * unchecked and the value reported clean, so that `postMessage` is the check for large values
+ * (`refusedInput` in `lost-worker.ts` and `refusedResult` in `worker-entry.ts` name the path
+ * of what it refuses). It applies only when not collecting: every buffer to move must be found.
  *
  * A buffer is moved only when the input gives it up whole: an `ArrayBuffer`, or a view that
  * covers its entire buffer. A view of part of a buffer (every small Node `Buffer` is a slice of
