@@ -6,24 +6,37 @@
  * @module
  */
 import { Fifo } from './internal/fifo.js';
-import { type TaskRecord, WaitingCall } from './task-record.js';
+import type { TaskRecord } from './task-record.js';
+import { WaitingCalls } from './waiting-calls.js';
+
+/** Makes the record of a call that gave no option, as it is let into the queue. */
+export type RecordOf = (
+  name: string,
+  input: unknown,
+  mode: number,
+  resolve: (value: unknown) => void,
+  submittedAt: number,
+) => TaskRecord;
 
 export class AdmissionQueue {
   readonly #maxQueue: number;
   readonly #queued = new Fifo<TaskRecord>();
-  /** Callers waiting for room: records, or calls that gave no option (see `WaitingCall`). */
-  readonly #waiting = new Fifo<TaskRecord | WaitingCall>();
-  /** Makes the record of a call let into the queue. */
-  readonly #recordOf: (call: WaitingCall) => TaskRecord;
+  /** Callers waiting for room: records, or rows of calls that gave no option (see `WaitingCalls`). */
+  readonly #waiting = new Fifo<TaskRecord | WaitingCalls>();
+  /** Callers in `#waiting` (a row counts each of its calls). */
+  #waitingSize = 0;
+  /** The last row in `#waiting`, while nothing stands behind it: the next such call joins it. */
+  #lastRow: WaitingCalls | undefined;
+  readonly #recordOf: RecordOf;
 
-  constructor(maxQueue: number, recordOf: (call: WaitingCall) => TaskRecord) {
+  constructor(maxQueue: number, recordOf: RecordOf) {
     this.#maxQueue = maxQueue;
     this.#recordOf = recordOf;
   }
 
   /** Tasks queued plus callers waiting for room. */
   get size(): number {
-    return this.#queued.size + this.#waiting.size;
+    return this.#queued.size + this.#waitingSize;
   }
 
   /**
@@ -32,7 +45,7 @@ export class AdmissionQueue {
    * only then).
    */
   isFull(workerRoom: (name: string) => number, name: string): boolean {
-    if (this.#waiting.size > 0) return true;
+    if (this.#waitingSize > 0) return true;
     const queued = this.#queued.size;
     return queued >= this.#maxQueue && queued >= this.#maxQueue + workerRoom(name);
   }
@@ -52,13 +65,38 @@ export class AdmissionQueue {
 
   /** Queues `record`, or puts its caller in line for room when the queue is full. */
   push(record: TaskRecord, full: boolean): void {
-    record.where = full ? 'waiting' : 'queued';
-    (full ? this.#waiting : this.#queued).push(record);
+    if (full) {
+      record.where = 'waiting';
+      this.#waiting.push(record);
+      this.#waitingSize++;
+      this.#lastRow = undefined;
+    } else {
+      record.where = 'queued';
+      this.#queued.push(record);
+    }
   }
 
   /** Puts a caller that gave no option in line for room (the queue is full). */
-  wait(call: WaitingCall): void {
-    this.#waiting.push(call);
+  wait(
+    name: string,
+    input: unknown,
+    mode: number,
+    resolve: (value: unknown) => void,
+    submittedAt: number,
+  ): void {
+    let row = this.#lastRow;
+    if (
+      row === undefined ||
+      row.name !== name ||
+      row.mode !== mode ||
+      !row.add(input, resolve, submittedAt)
+    ) {
+      row = new WaitingCalls(name, mode);
+      row.add(input, resolve, submittedAt);
+      this.#waiting.push(row);
+      this.#lastRow = row;
+    }
+    this.#waitingSize++;
   }
 
   /** Puts `record` back at the head (a task to run again after its worker died). */
@@ -82,21 +120,29 @@ export class AdmissionQueue {
 
   /** The first caller waiting, out of the line, as a record. */
   #nextWaiter(): TaskRecord | undefined {
-    const waiter = this.#waiting.shift();
-    return waiter === undefined ? undefined : this.#asRecord(waiter);
-  }
-
-  #asRecord(waiter: TaskRecord | WaitingCall): TaskRecord {
-    const record = waiter instanceof WaitingCall ? this.#recordOf(waiter) : waiter;
+    const waiter = this.#waiting.peek();
+    if (waiter === undefined) return undefined;
+    this.#waitingSize--;
+    let record: TaskRecord;
+    if (waiter instanceof WaitingCalls) {
+      record = waiter.take(this.#recordOf);
+      if (waiter.size === 0) {
+        this.#waiting.shift();
+        if (this.#lastRow === waiter) this.#lastRow = undefined;
+      }
+    } else {
+      record = waiter;
+      this.#waiting.shift();
+    }
     record.where = 'queued';
     return record;
   }
 
   /** Lets waiting callers into the queue while it has room (counting `workerRoom`, as `isFull`). */
   admit(workerRoom: (name: string) => number, name: string): void {
-    if (this.#waiting.size === 0) return;
+    if (this.#waitingSize === 0) return;
     const limit = this.#maxQueue + workerRoom(name);
-    while (this.#waiting.size > 0 && this.#queued.size < limit) {
+    while (this.#waitingSize > 0 && this.#queued.size < limit) {
       const record = this.#nextWaiter();
       if (record === undefined) break;
       this.#queued.push(record);
@@ -105,7 +151,11 @@ export class AdmissionQueue {
 
   /** Takes `record` out, wherever it waits. */
   remove(record: TaskRecord): void {
-    (record.where === 'waiting' ? this.#waiting : this.#queued).remove(record);
+    if (record.where !== 'waiting') this.#queued.remove(record);
+    else if (!record.removed) {
+      this.#waiting.remove(record);
+      this.#waitingSize--;
+    }
   }
 
   /** Empties both lines, in order, callers waiting for room last (as records). */

@@ -76,8 +76,8 @@ import {
   newTaskRecord,
   noBuffers,
   pendingPromise,
+  Rejection,
   type TaskRecord,
-  WaitingCall,
 } from './task-record.js';
 import { startTimer, type Timer } from './timer.js';
 import { CHECK_BUDGET, inspectValue } from './transfer.js';
@@ -227,16 +227,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     // Twice: a task taken back from a busy worker keeps its first slot until that worker
     // answers for it (it skips the task).
     this.#slots = new SlotTable(options.threads * maxPerWorker * 2);
-    this.#admission = new AdmissionQueue(options.maxQueue, (call) =>
-      newTaskRecord(
-        this.#nextId++,
-        call.name,
-        call.input,
-        call.mode,
-        call.submittedAt,
-        call.resolve,
-        call.reject,
-      ),
+    this.#admission = new AdmissionQueue(options.maxQueue, (name, input, mode, resolve, at) =>
+      newTaskRecord(this.#nextId++, name, input, mode, at, resolve, undefined),
     );
     this.#balancer = new Balancer(!auto);
     const workerData: WorkerBootData = { tasksUrl: options.tasksUrl, states: this.#slots.buffer };
@@ -357,7 +349,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     if (full && plain) {
       // A burst's caller waiting for room: it keeps only what it gave until it is let in.
       this.#loopLag.start();
-      this.#admission.wait(new WaitingCall(name, input, mode, clock().now(), resolve, reject));
+      this.#admission.wait(name, input, mode, resolve, clock().now());
       this.#schedulePump();
       return promise;
     }
@@ -886,7 +878,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       record.settled = true;
       if (this.#listeners.length > 0) this.#notifySettled(record, ok, value);
       if (ok) record.resolve(value);
-      else record.reject(value);
+      else if (record.reject !== undefined) record.reject(value);
+      else record.resolve(new Rejection(value));
     }
     this.#maybeIdle(record);
   }

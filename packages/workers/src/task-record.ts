@@ -16,7 +16,11 @@ export interface TaskRecord {
   onProgress: ((value: unknown) => void) | undefined;
   /** The settlers of the caller's promise. */
   readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
+  /**
+   * Undefined for a call that waited for room with no option (see `WaitingCalls`): its
+   * promise is rejected by resolving it with a {@link Rejection}.
+   */
+  readonly reject: ((reason: unknown) => void) | undefined;
   /** The caller's promise has resolved or rejected. */
   settled: boolean;
   /**
@@ -52,26 +56,6 @@ export interface TaskRecord {
 /** The transfer list of a task that moves nothing (shared: never written to). */
 export const noBuffers: ArrayBuffer[] = [];
 
-/**
- * A caller waiting for room in a full queue that gave no option (the common case of a burst:
- * `Promise.all(items.map((x) => pool.run('f', x)))`). It keeps only what it gave: a waiting
- * line of 100,000 calls is then a third of the memory of as many records, and the collector,
- * which copies every live object at each young-generation pass, does a third of the work. It
- * becomes a {@link TaskRecord} once it is let into the queue.
- */
-export class WaitingCall {
-  /** Never set: a call with no signal or deadline cannot leave the line early (see `Fifo`). */
-  readonly removed = false;
-  constructor(
-    readonly name: string,
-    readonly input: unknown,
-    readonly mode: number,
-    readonly submittedAt: number,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (reason: unknown) => void,
-  ) {}
-}
-
 /** The settlers of the promise {@link pendingPromise} made last (read them at once). */
 export const madeLast: {
   resolve: (value: unknown) => void;
@@ -82,6 +66,19 @@ export const madeLast: {
 function capture(resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
   madeLast.resolve = resolve;
   madeLast.reject = reject;
+}
+
+/**
+ * A thenable that rejects with `reason`: a promise resolved with it rejects (one microtask
+ * later than its reject function would), so a caller's promise can be failed through
+ * `resolve` alone.
+ */
+export class Rejection {
+  constructor(readonly reason: unknown) {}
+  // biome-ignore lint/suspicious/noThenProperty: being a thenable is the point.
+  then(_resolve: unknown, reject: (reason: unknown) => void): void {
+    reject(this.reason);
+  }
 }
 
 /** A new pending promise; its settlers are in {@link madeLast} until the next call. */
@@ -96,7 +93,7 @@ export function newTaskRecord(
   mode: number,
   submittedAt: number,
   resolve: (value: unknown) => void,
-  reject: (reason: unknown) => void,
+  reject: ((reason: unknown) => void) | undefined,
 ): TaskRecord {
   return {
     id,

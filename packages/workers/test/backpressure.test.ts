@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type TasksOf, WorkerPool } from '@tandem/workers';
+import { registerError, type TasksOf, WorkerPool } from '@tandem/workers';
+import type errorTasks from './fixtures/errors.ts';
+import { QuotaError } from './fixtures/errors.ts';
 import type gateTasks from './fixtures/gate.ts';
 import { fixture, gate } from './gate.ts';
 
 type GateTasks = TasksOf<typeof gateTasks>;
+type ErrorTasks = TasksOf<typeof errorTasks>;
+
+registerError('E_QUOTA', QuotaError);
 
 /** One worker that runs one task at a time, and a queue of `maxQueue`: room runs out at once. */
 function startOneAtATime(maxQueue: number, onFull?: 'reject') {
@@ -139,4 +144,64 @@ test('close waits for callers still waiting for room, then ends', async () => {
   );
   await closing;
   assert.equal(pool.stats().threads, 0);
+});
+
+test('a burst of 20,000 calls waiting for room: each gets its own value or its own error, in order, across rows of waiting calls', async (t) => {
+  const pool = await WorkerPool.start<ErrorTasks>({ tasks: fixture('errors'), threads: 1 });
+  t.after(() => pool.destroy());
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  t.after(() => process.off('unhandledRejection', onUnhandled));
+  const every = 7;
+  // A call with an option among them (it waits as a record), and a block longer than a row of
+  // waiting calls (8,192): the line holds records and rows in turn.
+  const calls = Array.from({ length: 20_000 }, (_, n) =>
+    n === 3_000 || n === 15_000
+      ? pool.run('quotaEvery', { n, every }, { timeout: 60_000 })
+      : pool.run('quotaEvery', { n, every }),
+  );
+  assert.ok(pool.stats().queued > 19_000, 'most of the burst waits for room');
+  const outcomes = await Promise.allSettled(calls);
+  let lastOrder = -1;
+  for (const [n, outcome] of outcomes.entries()) {
+    if (n % every === 0) {
+      assert.equal(outcome.status, 'rejected', `call ${n}`);
+      const error = (outcome as PromiseRejectedResult).reason;
+      assert.ok(error instanceof QuotaError, `call ${n}: ${error}`);
+      assert.equal(error.limit, n);
+      continue;
+    }
+    assert.equal(outcome.status, 'fulfilled', `call ${n}`);
+    const [value, order] = (outcome as PromiseFulfilledResult<[number, number]>).value;
+    assert.equal(value, n);
+    assert.ok(order > lastOrder, `call ${n} ran after the calls made before it`);
+    lastOrder = order;
+  }
+  const stats = pool.stats();
+  assert.equal(stats.queued, 0);
+  assert.equal(stats.failed, Math.ceil(20_000 / every));
+  assert.equal(stats.completed, 20_000 - Math.ceil(20_000 / every));
+  // Unhandled rejections are reported after the microtasks of the turn that made them.
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(unhandled, []);
+});
+
+test('destroy in the middle of a burst settles every call still waiting in rows', async () => {
+  const pool = await WorkerPool.start<ErrorTasks>({ tasks: fixture('errors'), threads: 1 });
+  const calls = Array.from({ length: 20_000 }, (_, n) =>
+    pool.run('quotaEvery', { n: n + 1, every: 1_000_000 }),
+  );
+  const outcomes = Promise.allSettled(calls);
+  // Once the first answer is in, most of the burst still waits.
+  await calls[0];
+  await pool.destroy();
+  let destroyed = 0;
+  for (const outcome of await outcomes) {
+    if (outcome.status === 'fulfilled') continue;
+    assert.equal(outcome.reason.code, 'ERR_TANDEM_POOL_DESTROYED');
+    destroyed++;
+  }
+  assert.ok(destroyed > 10_000, `${destroyed} calls were still waiting`);
+  assert.equal(pool.stats().queued, 0);
 });
