@@ -18,6 +18,7 @@ import { interleavedRounds, timeOnce } from '../runner/workload.ts';
 
 const labels = {
   run: 'Promise.all(items.map(run))',
+  mixed: 'the same, two task names in turn',
   map: 'engine.map (default batch)',
   ceiling: 'ceiling: a promise per call, gathered per tick, raw postMessage',
   promises: 'floor: the promises alone, no worker',
@@ -79,6 +80,16 @@ export const runBurst: Scenario = {
             key: labels.run,
             round: () => timeOnce(() => Promise.all(items.map((x) => tandem.run('noop', x)))),
           },
+          {
+            key: labels.mixed,
+            // spin(0) returns at once: a no-op under another name.
+            round: () =>
+              timeOnce(() =>
+                Promise.all(
+                  items.map((x) => (x % 2 === 0 ? tandem.run('noop', x) : tandem.run('spin', 0))),
+                ),
+              ),
+          },
           { key: labels.map, round: () => timeOnce(() => tandem.map('noop', items)) },
           { key: labels.promises, round: () => timeOnce(() => promisesAlone(items)) },
           ...(started.includes(raw)
@@ -104,6 +115,9 @@ export const runBurst: Scenario = {
     for (const row of rows) row.extra!['× map'] = map ? row.value.median / map : '';
     const ceiling = rate(labels.ceiling);
     const promises = rate(labels.promises);
+    const one = rate(labels.run);
+    const mixed = rate(labels.mixed);
+    const mixedShare = one && mixed ? ` (this run: ${(mixed / one).toFixed(2)} × it)` : '';
     const ceilingShare =
       ceiling && map && promises
         ? `${(ceiling / map).toFixed(2)} × map in this run, and the promises alone (no worker) ${(promises / map).toFixed(2)} ×`
@@ -131,6 +145,7 @@ export const runBurst: Scenario = {
         `${items.length.toLocaleString('en-US')} no-op items per round, ${rounds} rounds interleaved on one engine (${threads} thread(s), default options, warmed up).`,
         `\`engine.map('noop', items)\` with no batch option sent ${batch} items per message (read from its onProgress steps).`,
         `The floor row is this code with no pool at all: the caller's own promise per call, resolved a turn later, and Promise.all over them; no run() can cost less, so when the floor is below 0.5 × map the first target is out of reach for any design. The ceiling row adds the simplest messaging a pool could do: the calls of one tick sent ${batch} to a message over bare postMessage — no checks, no bounded queue, no cancellation, no crash recovery (bench/src/peers/raw-coalesced.ts). The second target measures what Tandem adds to the ceiling.`,
+        `The second row issues the same burst with two task names in turn (noop, and spin for 0 µs): calls of different names share messages too, so it should stay near the first row${mixedShare}.`,
         "The run() row is the natural code, unchanged: every call is made in the same tick. With the default `maxQueue` (16 per thread) and `onFull: 'wait'`, most of those calls wait for room in the queue before they are even queued; that wait is part of what the row measures, as it is part of what such code pays.",
       ],
     };

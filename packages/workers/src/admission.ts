@@ -85,14 +85,9 @@ export class AdmissionQueue {
     submittedAt: number,
   ): void {
     let row = this.#lastRow;
-    if (
-      row === undefined ||
-      row.name !== name ||
-      row.mode !== mode ||
-      !row.add(input, resolve, submittedAt)
-    ) {
+    if (row === undefined || row.mode !== mode || !row.add(name, input, resolve, submittedAt)) {
       row = new WaitingCalls(name, mode);
-      row.add(input, resolve, submittedAt);
+      row.add(name, input, resolve, submittedAt);
       this.#waiting.push(row);
       this.#lastRow = row;
     }

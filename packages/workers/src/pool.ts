@@ -462,12 +462,32 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     this.#maybeSteal();
   }
 
-  /** `head` and the tasks of the same name queued right behind it, up to `size`. */
+  /**
+   * `head` and the tasks queued right behind it, up to `size` (sized for `head`'s name). Under
+   * `'auto'`, tasks of other names join while the group's estimated work stays within that of
+   * `size` tasks of `head`'s name, so a cheap task never brings a long one into its message
+   * (the long one heads a message of its own); a fixed `concurrentTasksPerWorker` counts tasks
+   * only. A task of a name known to be async never joins: such a task travels alone.
+   */
   #takeGroup(head: TaskRecord, size: number): TaskRecord[] {
     const group = [this.#admission.shift()!];
-    while (group.length < size && !head.solo) {
+    if (head.solo) return group;
+    const unit = this.#costs.estimate(head.name);
+    const auto = this.options.concurrentTasksPerWorker === 'auto';
+    const budget = auto ? size * unit : Number.POSITIVE_INFINITY;
+    let cost = this.#costOf(head);
+    while (group.length < size) {
       const next = this.#admission.peek();
-      if (next === undefined || next.name !== head.name || next.solo) break;
+      if (next === undefined || next.solo) break;
+      if (next.name === head.name && !(next.mode & Mode.batch)) {
+        cost += unit;
+      } else {
+        const nextCost = this.#costOf(next);
+        const joins =
+          next.name === head.name || (!this.#costs.isAsync(next.name) && cost + nextCost <= budget);
+        if (!joins) break;
+        cost += nextCost;
+      }
       group.push(this.#admission.shift()!);
     }
     return group;
@@ -491,11 +511,19 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     // A message of several carries its slots as one Int32Array; a lone task, its slot alone.
     const slots = many ? new Int32Array(records.length) : [0];
     const message: TaskMessage = [name, 0];
+    // Each name once, from the first task of another name on (see `TaskMessage`).
+    let names: string[] | undefined;
     let transferList = noBuffers;
     let cost = 0;
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
-      const slot = this.#slots.acquire(record.id, record.mode);
+      let task = 0;
+      if (record.name !== name) {
+        names ??= [name];
+        task = names.indexOf(record.name);
+        if (task === -1) task = names.push(record.name) - 1;
+      }
+      const slot = this.#slots.acquire(record.id, record.mode, task);
       record.slot = slot;
       record.where = 'worker';
       record.dispatchedAt = now;
@@ -507,6 +535,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       cost += this.#costOf(record);
       if (record.transferList.length > 0) transferList = transferList.concat(record.transferList);
     }
+    if (names !== undefined) message[0] = names;
     message[1] = many ? (slots as Int32Array) : slots[0]!;
     this.#inWorkers += records.length;
     this.#stats.messages++;

@@ -1,7 +1,7 @@
 /**
  * The wire between the loop and a worker. Piscina starts, replaces and ends the workers; the
- * tasks travel on a port of Tandem's own per worker, in messages of one or more tasks of the
- * same name (`run()` calls issued together are coalesced), and come back on it with their
+ * tasks travel on a port of Tandem's own per worker, in messages of one or more tasks
+ * (`run()` calls issued together are coalesced, whatever their names), and come back on it with their
  * progress, start reports and early outcomes, in the order the worker posted them. Piscina's
  * own message per task costs about twice a bare `postMessage` round trip (its envelope, a
  * futex wake, its bookkeeping), and its results would travel apart from progress. A shared
@@ -15,11 +15,13 @@ import type { SerializedError } from './codec.js';
 
 /**
  * A message to a worker: `[name, slot, input]` for one task, `[name, slots, …inputs]` for
- * several (`slots` an `Int32Array`: one copy for all of them). A task's id and mode are in its
- * slot of the shared table: every value in the message costs structured-clone time on both
+ * several of one name (`slots` an `Int32Array`: one copy for all of them), and
+ * `[names, slots, …inputs]` for several of different names: `names` lists each name once, and
+ * each task's index in it is in its slot (`Field.task`). A task's id and mode are in its slot
+ * of the shared table too: every value in the message costs structured-clone time on both
  * sides. The slot of its first task names the message in its answer (`ToLoop.answered`).
- * `[name]` alone (through Piscina, at start) asks for the task names the module defines. The
- * name is a string, which tells a message of tasks from a control message (a number first).
+ * `[name]` alone (through Piscina, at start) asks for the task names the module defines. A
+ * message of tasks starts with a string or an array, a control message with a number.
  */
 export type TaskMessage = unknown[];
 
@@ -101,8 +103,10 @@ export const Field = {
   id: 4,
   /** {@link Mode} bits. */
   mode: 5,
+  /** In a message of several names, the index of the task's name in the message's list. */
+  task: 6,
 } as const;
-export const SLOT_WIDTH = 6;
+export const SLOT_WIDTH = 7;
 
 /** Control messages, loop → worker: `[tag, slot, task id]`. */
 export const ToWorker = { abort: 1 } as const;

@@ -22,8 +22,11 @@ export class SlotTable {
     return this.#free.length;
   }
 
-  /** Takes a free slot for task `id` in `mode` and marks it pending. Never past capacity. */
-  acquire(id: number, mode: number): number {
+  /**
+   * Takes a free slot for task `id` in `mode` and marks it pending. `task`: the index of its
+   * name in its message's list of names (a message of several names). Never past capacity.
+   */
+  acquire(id: number, mode: number, task: number): number {
     const slot = this.#free.pop()!;
     const index = slot * SLOT_WIDTH;
     const cells = this.#cells;
@@ -34,6 +37,7 @@ export class SlotTable {
     cells[index + Field.cost] = 0;
     cells[index + Field.id] = id;
     cells[index + Field.mode] = mode;
+    cells[index + Field.task] = task;
     Atomics.store(cells, index, SlotState.pending);
     return slot;
   }

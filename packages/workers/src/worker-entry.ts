@@ -113,9 +113,9 @@ function serialized(error: unknown): SerializedError {
   }
 }
 
-/** A message from the loop: tasks to run (a name first), or an abort. */
+/** A message from the loop: tasks to run (a name or a list of names first), or an abort. */
 function onControl(message: unknown[]): void {
-  if (typeof message[0] === 'string') {
+  if (typeof message[0] !== 'number') {
     serve(message);
     return;
   }
@@ -160,13 +160,12 @@ function reply(message: TaskMessage, key: number, ok: 0 | 1, answer: unknown): v
       control.postMessage([ToLoop.answered, key, ok, answer]);
     }
   } catch {
-    const name = message[0] as string;
     const value = answer instanceof Moving ? answer.value : answer;
     if (typeof message[1] === 'number' || ok === 0) {
-      const refused = serialized(refusedResult(name, value));
+      const refused = serialized(refusedResult(nameOf(message, key), value));
       control.postMessage([ToLoop.answered, key, 0, { [ENVELOPE_KEY]: 'error', error: refused }]);
     } else {
-      replyOneByOne(name, message[1] as Int32Array, key, value as GroupAnswer);
+      replyOneByOne(message, message[1] as Int32Array, key, value as GroupAnswer);
     }
   }
 }
@@ -187,7 +186,12 @@ function refusedResult(name: string, value: unknown): UncloneableResultError {
  * A message's answer that structured clone refused: each task's value goes alone, as an early
  * outcome (a copy), and the answer that follows lists the values refused among its failures.
  */
-function replyOneByOne(name: string, slots: Int32Array, key: number, answers: GroupAnswer): void {
+function replyOneByOne(
+  message: TaskMessage,
+  slots: Int32Array,
+  key: number,
+  answers: GroupAnswer,
+): void {
   const failures = (answers[0] as unknown[] | null) ?? [];
   const failed = new Set<number>();
   for (let f = 0; f < failures.length; f += 3) failed.add(failures[f] as number);
@@ -197,7 +201,11 @@ function replyOneByOne(name: string, slots: Int32Array, key: number, answers: Gr
     try {
       control.postMessage([ToLoop.settled, -1, 0, [slot, idOf(slot), true, answers[1 + i]]]);
     } catch {
-      failures.push(i, Answer.error, serialized(refusedResult(name, answers[1 + i])));
+      failures.push(
+        i,
+        Answer.error,
+        serialized(refusedResult(nameOf(message, slot), answers[1 + i])),
+      );
     }
     answers[1 + i] = undefined; // settled already, or failed
   }
@@ -367,11 +375,17 @@ class WorkerContext implements TaskContext {
 export default function handle(message: TaskMessage): unknown {
   const module = loaded;
   if (module === undefined) return loading.then(() => handle(message));
-  const name = message[0] as string;
   if (message.length === 1) return describe(module);
   const slots = message[1];
-  if (typeof slots === 'number') return runItem(module, name, slots, message[2]);
-  return runGroup(module, name, slots as Int32Array, message);
+  if (typeof slots === 'number') return runItem(module, message[0] as string, slots, message[2]);
+  return runGroup(module, slots as Int32Array, message);
+}
+
+/** The name of the task in `slot` of `message` (see `TaskMessage`). */
+function nameOf(message: TaskMessage, slot: number): string {
+  const names = message[0];
+  if (typeof names === 'string') return names;
+  return (names as string[])[states[slot * SLOT_WIDTH + Field.task]!]!;
 }
 
 /**
@@ -470,10 +484,11 @@ const skipped: Envelope = Object.freeze({ [ENVELOPE_KEY]: 'skipped' });
  */
 function runGroup(
   module: { tasks: TaskMap } | Envelope,
-  name: string,
   slots: Int32Array,
   message: TaskMessage,
 ): unknown {
+  const name = message[0];
+  const names = typeof name === 'string' ? undefined : (name as string[]);
   const answers: GroupAnswer = new Array(1 + slots.length);
   const failures: unknown[] = [];
   // Buffers the tasks gave up with moveResult(), once each (a buffer listed twice is a DataCloneError).
@@ -488,7 +503,9 @@ function runGroup(
   for (let i = 0; i < slots.length; i++) {
     const slot = slots[i]!;
     try {
-      const work = runItem(module, name, slot, message[2 + i], transfer);
+      const taskName =
+        names === undefined ? (name as string) : names[states[slot * SLOT_WIDTH + Field.task]!]!;
+      const work = runItem(module, taskName, slot, message[2 + i], transfer);
       if (!isPromise(work)) {
         answers[1 + i] = work;
         continue;

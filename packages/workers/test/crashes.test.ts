@@ -96,18 +96,23 @@ test('a module without defineTasks fails start() with ERR_TANDEM_INVALID_TASK_MO
 });
 
 test('tasks that finished beside a crashing task in the same worker are not lost', async (t) => {
-  // Four tasks per worker: several `ok` tasks share the worker with the crashing one.
+  // Four tasks per worker: the first `ok` goes alone to the idle worker, the next four (two
+  // names) in one message once it answers, the crashing task in the middle of it; the
+  // survivors in a third. Tasks of one name per message would take at least four.
   const pool = await start({ concurrentTasksPerWorker: 4 });
   t.after(() => pool.destroy());
-  const results = await Promise.allSettled([
+  const calls = [
     pool.run('ok', 1),
     pool.run('ok', 2),
     pool.run('exitMidTask', 9),
     pool.run('ok', 3),
     pool.run('ok', 4),
-  ]);
+  ];
+  const results = await Promise.allSettled(calls);
   const values = results.map((r) =>
     r.status === 'fulfilled' ? r.value : (r.reason as { code: string }).code,
   );
   assert.deepEqual(values, [2, 4, 'ERR_TANDEM_WORKER_CRASHED', 6, 8]);
+  assert.equal(pool.stats().crashed, 1);
+  assert.ok(pool.stats().messages <= 3, `${pool.stats().messages} messages`);
 });

@@ -99,6 +99,65 @@ test('run() calls issued together travel together and each gets its own result',
   assert.ok(messages <= 40, `2,000 tasks in ${messages} messages`);
 });
 
+test('run() calls of different names issued together travel together, each its own task, result and error', async (t) => {
+  const pool = await WorkerPool.start<TasksOf<typeof basic>>({
+    tasks: fixture('basic'),
+    threads: 1,
+  });
+  t.after(() => pool.destroy());
+  // Teaches the pool that all three are cheap (a name never seen is guessed at 1 ms, and a
+  // guess that dear does not join a cheap message).
+  await Promise.allSettled([
+    pool.run('echo', 0),
+    pool.run('add', { a: 0, b: 0 }),
+    pool.run('returnsFunction', undefined),
+  ]);
+  const before = pool.stats().messages;
+  const calls = Array.from({ length: 3000 }, (_, i) =>
+    i % 3 === 0
+      ? pool.run('echo', i)
+      : i % 3 === 1
+        ? pool.run('add', { a: i, b: 1 })
+        : pool.run('returnsFunction', undefined),
+  );
+  const outcomes = await Promise.allSettled(calls);
+  for (const [i, outcome] of outcomes.entries()) {
+    if (i % 3 === 2) {
+      assert.equal(outcome.status, 'rejected', `call ${i}`);
+      const error = (outcome as PromiseRejectedResult).reason;
+      assert.equal(error.code, 'ERR_TANDEM_UNCLONEABLE_RESULT', `call ${i}`);
+      assert.equal(error.task, 'returnsFunction', `call ${i}`);
+    } else {
+      assert.deepEqual(outcome, { status: 'fulfilled', value: i % 3 === 0 ? i : i + 1 });
+    }
+  }
+  const messages = pool.stats().messages - before;
+  assert.ok(messages <= 60, `3,000 tasks of 3 names in ${messages} messages`);
+});
+
+test('in a message of several names, each task keeps its own signal: the cancelled ones are skipped', async (t) => {
+  const { pool, g, holding } = await blockedPool(t);
+  const controllers = [0, 1, 2, 3].map(() => new AbortController());
+  const calls = controllers.map((controller, index) =>
+    index % 2 === 0
+      ? pool.run('mark', { cells: g.cells, index }, { signal: controller.signal })
+      : pool.run('echo', index, { signal: controller.signal }),
+  );
+  await null; // sent at the end of the job that issued them, as one message behind `hold`
+  assert.equal(pool.stats().inWorkers, 5);
+  assert.equal(pool.stats().messages, 2);
+  const reasons = [new Error('not mark 2'), new Error('not echo 3')];
+  controllers[2]!.abort(reasons[0]);
+  controllers[3]!.abort(reasons[1]);
+  await assert.rejects(calls[2]!, (error) => error === reasons[0]);
+  await assert.rejects(calls[3]!, (error) => error === reasons[1]);
+  g.open();
+  assert.equal(await holding, 'released');
+  assert.deepEqual(await Promise.all([calls[0], calls[1]]), [0, 1]);
+  assert.equal(g.ran(2), false, 'the cancelled mark never ran');
+  assert.equal(pool.stats().inWorkers, 0);
+});
+
 test('a fixed concurrentTasksPerWorker of 1 sends one task per message', async (t) => {
   const pool = await WorkerPool.start<TasksOf<typeof basic>>({
     tasks: fixture('basic'),

@@ -309,17 +309,21 @@ describe('hostile results through the pool', () => {
     pool = await WorkerPool.start<HostileResults>({
       tasks: fixture('hostile-results'),
       threads: 1,
+      // A fixed depth packs tasks by count: the last two calls below always share a message.
+      concurrentTasksPerWorker: 4,
     });
   });
   after(() => pool.destroy());
 
   // Past the worker's check budget postMessage refuses the result; the path is found then.
-  // Three calls in one tick travel in one message: only the refused one fails.
+  // Of three calls in one tick, the first goes alone to the idle worker and the other two, of
+  // two names, travel in one message: only the refused one fails, under its own name.
   for (const [name, { path }] of Object.entries(hostileInputs)) {
     test(`a task returning a ${name} after 20k rows rejects once, coded, with its path; its neighbours answer`, {
       timeout: 20_000,
     }, async () => {
       const runs = new Int32Array(new SharedArrayBuffer(4));
+      const messages = pool.stats().messages;
       const [before, refused, after] = (await Promise.allSettled([
         pool.run('rowCount', undefined),
         pool.run('returnsAfterRows', { runs, name }),
@@ -334,9 +338,11 @@ describe('hostile results through the pool', () => {
       assert.equal(refused.status, 'rejected');
       const error = (refused as PromiseRejectedResult).reason;
       assert.equal(error.code, 'ERR_TANDEM_UNCLONEABLE_RESULT');
+      assert.equal(error.task, 'returnsAfterRows');
       assert.equal(error.path, `result${path}`);
       assert.equal(Atomics.load(runs, 0), 1, 'the task ran once');
       assert.equal(pool.stats().crashed, 0);
+      assert.equal(pool.stats().messages - messages, 2, 'the last two travelled together');
     });
   }
 

@@ -6,7 +6,7 @@ import { SlotTable } from '../src/slot-table.ts';
 /** A table with one task in `state`, as its worker would have left it. */
 function taskIn(state: number) {
   const table = new SlotTable(4);
-  const slot = table.acquire(1, 0);
+  const slot = table.acquire(1, 0, 0);
   const cells = new Int32Array(table.buffer);
   cells[slot * SLOT_WIDTH + Field.owner] = 7;
   Atomics.store(cells, slot * SLOT_WIDTH, state);
