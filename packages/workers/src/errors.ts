@@ -47,9 +47,12 @@ export class UnknownTaskError extends TandemError {
   override readonly code = 'ERR_TANDEM_UNKNOWN_TASK' as const;
   readonly task: string;
   readonly known: readonly string[];
-  constructor(task: string, known: readonly string[]) {
+  /** `where`: set when one worker's module lacks a task that start() found (see worker-entry). */
+  constructor(task: string, known: readonly string[], where?: string) {
     super(
-      `Unknown task "${task}". The task module defines: ${known.map((k) => `"${k}"`).join(', ') || '(none)'}. Check the name, or add it to defineTasks({ … }).`,
+      where === undefined
+        ? `Unknown task "${task}". The task module defines: ${known.map((k) => `"${k}"`).join(', ') || '(none)'}. Check the name, or add it to defineTasks({ … }).`
+        : `Unknown task "${task}" ${where}, whose task module defines: ${known.map((k) => `"${k}"`).join(', ') || '(none)'}. A task module must define the same tasks in every worker thread: do not choose them by threadId, environment or chance.`,
     );
     this.task = task;
     this.known = known;

@@ -22,6 +22,7 @@ import {
   TaskModuleLoadError,
   UncloneableProgressError,
   UncloneableResultError,
+  UnknownTaskError,
 } from './errors.js';
 import { type Deferred, deferred } from './internal/deferred.js';
 import {
@@ -71,6 +72,11 @@ const current = new AsyncLocalStorage<WorkerContext>();
  * behind (a microtask, a timer) until another task starts.
  */
 let lastSync: WorkerContext | undefined;
+/**
+ * The task whose synchronous code is running now (outside `current`): an exit made from it
+ * is its own, whatever async work runs untraced beside it (no callback can run inside it).
+ */
+let onStack: WorkerContext | undefined;
 const AsyncFunction = (async () => {}).constructor;
 /** Task names that need `current`: declared `async`, or seen returning a promise. */
 const tracedTasks = new Set<string>();
@@ -241,13 +247,14 @@ function watchStrayErrors(): void {
  * A task that ends its own worker (`process.exit()` in its code, even after it returned) is
  * marked in the state table, so the loop blames it alone and never runs it again; the async
  * tasks running beside it were interrupted, and run again. So the mark must be sure: a call
- * from outside any traced task goes to the last synchronous one only when no untraced async
- * task is running (it might be the caller). Unmarked, every task running there is blamed.
+ * made while a synchronous task runs is that task's; one from outside any task goes to the
+ * last synchronous one only when no untraced async task is running (it might be the caller).
+ * Unmarked, every task running there is blamed.
  */
 function blameExits(): void {
   const exit = process.exit.bind(process);
   process.exit = ((code?: number) => {
-    const context = current.getStore() ?? (untraced.size === 0 ? lastSync : undefined);
+    const context = current.getStore() ?? onStack ?? (untraced.size === 0 ? lastSync : undefined);
     const index = context === undefined ? -1 : context.slot * SLOT_WIDTH;
     // Only while the slot is still its own (a slot is reused once its task's answer is in).
     // A task cancelled or timed out while it ran is still the one that ended the worker.
@@ -417,7 +424,14 @@ function runItem(
     Atomics.store(states, index, SlotState.done);
     throw module;
   }
-  const task = module.tasks[name]!;
+  const task = module.tasks[name];
+  if (typeof task !== 'function') {
+    // start() read the names from one worker; this one's module defines others.
+    Atomics.store(states, index, SlotState.done);
+    throw failure(
+      new UnknownTaskError(name, Object.keys(module.tasks), `in worker thread ${threadId}`),
+    );
+  }
   const context = new WorkerContext(id, slot, name, sink);
   running[slot] = context;
   let async = false;
@@ -429,7 +443,12 @@ function runItem(
       work = current.run(context, runTask, task, input, context, mode);
     } else {
       lastSync = context;
-      work = runTask(task, input, context, mode);
+      onStack = context;
+      try {
+        work = runTask(task, input, context, mode);
+      } finally {
+        onStack = undefined;
+      }
     }
     // The synchronous part is what the task costs its worker (see cost-model.ts).
     Atomics.store(

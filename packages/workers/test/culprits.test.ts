@@ -111,6 +111,34 @@ test('an async task running beside one that ends the worker was interrupted, not
   assert.deepEqual([pool.stats().crashed, pool.stats().workersReplaced], [1, 1]);
 });
 
+for (const together of [true, false]) {
+  test(`a task that ends its worker while a plain function's promise runs untraced beside it (${together ? 'one message' : 'two messages'}) is blamed alone`, async (t) => {
+    const pool = await start({ concurrentTasksPerWorker: 4 });
+    t.after(() => pool.destroy());
+    const g = gate();
+    let holding: Promise<unknown>;
+    let exiting: Promise<unknown>;
+    if (together) {
+      // The first call goes alone to the idle worker; the next two share a message, and
+      // holdPlain runs (and returns its promise) before exit is reached.
+      await pool.run('double', 1);
+      const first = pool.run('double', 2);
+      holding = pool.run('holdPlain', g.cells);
+      exiting = pool.run('exit', 5);
+      assert.equal(await first, 4);
+    } else {
+      holding = pool.run('holdPlain', g.cells);
+      await g.started(1);
+      exiting = pool.run('exit', 5);
+    }
+    await assert.rejects(exiting, { code: 'ERR_TANDEM_WORKER_CRASHED', exitCode: 5 });
+    await g.started(2);
+    g.open();
+    assert.equal(await holding, 'released', 'interrupted, not to blame: it ran again');
+    assert.deepEqual([pool.stats().crashed, pool.stats().workersReplaced], [1, 1]);
+  });
+}
+
 test('a transferred task waiting beside a crash rejects (its input went with the worker); one replacement', async (t) => {
   const pool = await start({ concurrentTasksPerWorker: 4 });
   t.after(() => pool.destroy());

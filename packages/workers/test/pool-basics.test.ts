@@ -150,3 +150,27 @@ test('stats count completed and failed tasks and record latencies', async (t) =>
   assert.ok(stats.runTime.p50 > 0);
   assert.ok(stats.utilization > 0 && stats.utilization <= 1);
 });
+
+test('a module that defines other tasks in another thread: a call landing there rejects, coded, saying so', async (t) => {
+  const pool = await WorkerPool.start({ tasks: fixture('threads-differ'), threads: 2 });
+  t.after(() => pool.destroy());
+  // start() read the names from one worker: its own `only…` task is known, the other's not.
+  const only = pool.taskNames.find((name) => name.startsWith('only'))!;
+  // A burst is spread over both workers: some calls land where `only…` is not defined.
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: 200 }, (_, i) => pool.run(only as never, i)),
+  );
+  let refused = 0;
+  for (const [i, outcome] of outcomes.entries()) {
+    if (outcome.status === 'fulfilled') {
+      assert.equal(outcome.value, i);
+      continue;
+    }
+    refused++;
+    assert.equal(outcome.reason.code, 'ERR_TANDEM_UNKNOWN_TASK');
+    assert.equal(outcome.reason.task, only);
+    assert.match(outcome.reason.message, /same tasks in every worker thread/);
+  }
+  assert.ok(refused > 0 && refused < 200, `${refused} refused`);
+  assert.equal(pool.stats().crashed, 0);
+});
