@@ -777,8 +777,13 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
 
   #onWorkerResult(record: TaskRecord, slot: number, value: unknown, now: number): void {
     this.#observeCost(record, slot);
+    const overran = this.#overran(record, slot);
     if (!this.#release(record, slot, now)) return;
     if (this.#settledAlready(record)) return;
+    if (overran) {
+      this.#timedOutLate(record);
+      return;
+    }
     this.#stats.completed++;
     this.#settle(record, true, value);
   }
@@ -788,8 +793,14 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     const owner = this.#slots.owner(slot);
     const item = this.#slots.item(slot);
     if (isEnvelope(failure) && failure.__tandem !== 'skipped') this.#observeCost(record, slot);
+    const overran =
+      isEnvelope(failure) && failure.__tandem === 'error' && this.#overran(record, slot);
     if (!this.#release(record, slot, now)) return;
     if (this.#settledAlready(record)) return;
+    if (overran) {
+      this.#timedOutLate(record);
+      return;
+    }
     if (isEnvelope(failure)) {
       this.#onEnvelope(record, failure, owner);
       return;
@@ -824,6 +835,22 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       this.#stats.failed++;
     }
     this.#settle(record, false, verdict.error);
+  }
+
+  /**
+   * The synchronous part of the task alone took longer than its `timeout` by its worker's
+   * clock: its answer reached the loop before the loop's timer fired (the loop was busy). It
+   * times out all the same, so which of the two the loop met first decides nothing.
+   */
+  #overran(record: TaskRecord, slot: number): boolean {
+    return record.timeout !== undefined && this.#slots.costMs(slot) > record.timeout;
+  }
+
+  #timedOutLate(record: TaskRecord): void {
+    const error = new TaskTimeoutError(record.name, record.timeout!);
+    record.reason = error;
+    this.#stats.cancelled++;
+    this.#settle(record, false, error);
   }
 
   /** A task cancelled or settled while in its worker: only its bookkeeping is left. */

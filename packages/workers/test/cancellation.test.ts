@@ -140,6 +140,19 @@ test('timeout counts from the start: time spent queued does not count', async (t
   assert.equal(await queued, 'in time');
 });
 
+test('a task that ran past its timeout times out even when its answer reaches a busy loop before the timer', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const g = gate();
+  const running = pool.run('spinThenMark', { cells: g.cells, ms: 20 }, { timeout: 5 });
+  // The loop is held until the task has finished: when it comes back, the start report and
+  // the answer wait on its port, and no timer can have fired. The value must not win.
+  Atomics.wait(g.cells, 2, 0, 30_000);
+  await assert.rejects(running, { code: 'ERR_TANDEM_TASK_TIMEOUT', kind: 'timeout', timeout: 5 });
+  assert.equal(pool.stats().cancelled, 1);
+  assert.equal(pool.stats().completed, 0);
+});
+
 test('timeout fires on a task that runs too long, with TaskTimeoutError', async (t) => {
   const pool = await start();
   t.after(() => pool.destroy());
