@@ -1,8 +1,8 @@
 /**
  * The wire between the loop and a worker. Piscina starts, replaces and ends the workers; the
  * tasks travel on a port of Tandem's own per worker, in messages of one or more tasks
- * (`run()` calls issued together are coalesced, whatever their names), and come back on it with their
- * progress, start reports and early outcomes, in the order the worker posted them. Piscina's
+ * (`run()` calls issued together are coalesced, whatever their names), and come back on it
+ * with their progress, start reports and early outcomes, in the order the worker posted them. Piscina's
  * own message per task costs about twice a bare `postMessage` round trip (its envelope, a
  * futex wake, its bookkeeping), and its results would travel apart from progress. A shared
  * `Int32Array` holds each in-flight task's state, so that a worker can claim a task and see

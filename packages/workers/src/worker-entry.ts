@@ -506,8 +506,6 @@ function runGroup(
   slots: Int32Array,
   message: TaskMessage,
 ): unknown {
-  const name = message[0];
-  const names = typeof name === 'string' ? undefined : (name as string[]);
   const answers: GroupAnswer = new Array(1 + slots.length);
   const failures: unknown[] = [];
   // Buffers the tasks gave up with moveResult(), once each (a buffer listed twice is a DataCloneError).
@@ -522,9 +520,7 @@ function runGroup(
   for (let i = 0; i < slots.length; i++) {
     const slot = slots[i]!;
     try {
-      const taskName =
-        names === undefined ? (name as string) : names[states[slot * SLOT_WIDTH + Field.task]!]!;
-      const work = runItem(module, taskName, slot, message[2 + i], transfer);
+      const work = runItem(module, nameOf(message, slot), slot, message[2 + i], transfer);
       if (!isPromise(work)) {
         answers[1 + i] = work;
         continue;
