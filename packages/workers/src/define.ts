@@ -72,7 +72,10 @@ export function defineTasks<Tasks extends TaskMap>(tasks: Tasks): TaskModule<Tas
       );
     }
   }
-  return Object.freeze({ [kTaskModule]: Object.freeze({ ...tasks }) });
+  // No prototype: a worker looks a task up by name, and a module that lacks `toString` must
+  // not run Object.prototype's.
+  const map = Object.assign(Object.create(null) as Tasks, tasks);
+  return Object.freeze({ [kTaskModule]: Object.freeze(map) });
 }
 
 /** The tasks of a loaded module's default export, or undefined when it is not a task module. */

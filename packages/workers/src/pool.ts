@@ -88,6 +88,12 @@ const entryUrl = new URL('./worker-entry.js', import.meta.url);
 
 /** Workers in a row that die before loading the task module: the pool is broken. */
 const MAX_START_FAILURES = 3;
+/**
+ * Ms before a worker that could not load the task module is ended (and another started): ×10
+ * for each such failure in a row before it (0.1 s, then 1 s), so that a cause that passes (a
+ * file being rewritten) can pass before the last try.
+ */
+const LOAD_RETRY_MS = 100;
 
 /** On a crashed batch, the index of the item that was running (for `map`'s `MapItemError`). */
 export const kBatchItem = Symbol('tandem.batchItem');
@@ -155,6 +161,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   #inWorkers = 0;
   #unsettled = 0;
   #startFailures = 0;
+  /** What the last worker that could not load the task module failed with (cleared by one that could). */
+  #loadFailure: Error | undefined;
+  /** start() has resolved: a worker that fails to load from now on replaced one that died. */
+  #started = false;
   #broken: PoolBrokenError | undefined;
   #idle: Deferred<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -208,6 +218,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       const describe = Promise.all(describes).then((names) => names[0]);
       describe.catch(() => {}); // it may lose the race below; its failure is read there only
       pool.#known = new Set((await Promise.race([describe, gaveUp.promise])) as string[]);
+      pool.#started = true;
     } catch (failure) {
       const broken = pool.#broken;
       await pool.destroy();
@@ -634,7 +645,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
         this.#admission.unshift(record);
       }
     } else {
-      for (let i = 0; i < records.length; i++) {
+      // Last first: each task run again goes back to the queue's head, so they keep their order.
+      for (let i = records.length - 1; i >= 0; i--) {
         this.#onWorkerFailure(records[i]!, slots[i]!, failure, now);
       }
     }
@@ -653,8 +665,13 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       const slot = outcomes[i] as number;
       const record = this.#bySlot[slot];
       if (record === undefined || record.id !== outcomes[i + 1]) continue;
+      const overran = this.#overran(record, slot);
       this.#leave(record, now);
       if (this.#settledAlready(record)) continue;
+      if (overran) {
+        this.#timedOutLate(record);
+        continue;
+      }
       const ok = outcomes[i + 2] as boolean;
       if (ok) this.#stats.completed++;
       else this.#stats.failed++;
@@ -821,6 +838,9 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       failure,
     );
     if (verdict === 'again') {
+      // It finished in a worker that died of nothing known: it may have left the cause behind
+      // (a getter run as its value was cloned, a timer). Alone, it is known if it does again.
+      if (state === SlotState.done && owner !== this.#culprit) record.solo = true;
       this.#redispatch(record);
       return;
     }
@@ -838,12 +858,13 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   }
 
   /**
-   * The synchronous part of the task alone took longer than its `timeout` by its worker's
-   * clock: its answer reached the loop before the loop's timer fired (the loop was busy). It
-   * times out all the same, so which of the two the loop met first decides nothing.
+   * The task ran longer than its `timeout` by its worker's clock (from its claim to its value
+   * or error, async part included), yet its outcome reached the loop before the loop's timer
+   * fired (the loop was busy). It times out all the same, so which of the two the loop met
+   * first decides nothing.
    */
   #overran(record: TaskRecord, slot: number): boolean {
-    return record.timeout !== undefined && this.#slots.costMs(slot) > record.timeout;
+    return record.timeout !== undefined && this.#slots.ranMs(slot) > record.timeout;
   }
 
   #timedOutLate(record: TaskRecord): void {
@@ -1009,7 +1030,12 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
 
   #onControl([tag, slot, id, value]: ControlMessage, threadId: number): void {
     if (tag === ToLoop.loaded) {
-      this.#startFailures = 0;
+      if (value === undefined) {
+        this.#startFailures = 0;
+        this.#loadFailure = undefined;
+      } else {
+        this.#onLoadFailed(threadId, deserializeError(value as never) as Error);
+      }
       return;
     }
     if (tag === ToLoop.stray) {
@@ -1042,9 +1068,12 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     } else if (tag === ToLoop.started && record.timeout !== undefined) {
       const timeout = record.timeout;
       record.timeoutTimer?.cancel(); // started again on a new worker after a crash
-      record.timeoutTimer = startTimer(timeout, () =>
-        this.#cancel(record, new TaskTimeoutError(record.name, timeout), SlotState.timedOut),
-      );
+      record.timeoutTimer = startTimer(timeout, () => {
+        // Finished in time by its worker's clock, its answer waiting behind a busy loop: it
+        // stands (the mirror of #overran: neither way does the race decide).
+        if (record.where === 'worker' && this.#slots.finishedWithin(record.slot, timeout)) return;
+        this.#cancel(record, new TaskTimeoutError(record.name, timeout), SlotState.timedOut);
+      });
     }
   }
 
@@ -1059,6 +1088,33 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     for (const threadId of this.#balancer.emptied()) this.#controls.terminate(threadId);
   }
 
+  /**
+   * A worker that replaced one that died could not load the task module (it threw at its top,
+   * or a file was being rewritten): it serves nothing, and no task goes to it any more. It is
+   * ended after a pause that grows with each such failure in a row (so that a transient cause
+   * can pass), and the tasks it held, none started, run elsewhere; Piscina starts another.
+   * {@link MAX_START_FAILURES} in a row break the pool (see `#onWorkerExit`).
+   */
+  #onLoadFailed(threadId: number, error: Error): void {
+    if (!this.#started || this.#destroyed || this.#broken !== undefined) return;
+    // TaskModuleLoadError or InvalidTaskModuleError, from the worker.
+    this.#loadFailure = error;
+    if (this.#startFailures + 1 >= MAX_START_FAILURES) {
+      this.#break(
+        new PoolBrokenError(
+          `${MAX_START_FAILURES} workers in a row could not load the task module`,
+          {
+            cause: error,
+          },
+        ),
+      );
+      return;
+    }
+    this.#balancer.retire(threadId);
+    const pause = LOAD_RETRY_MS * 10 ** this.#startFailures;
+    startTimer(pause, () => this.#controls.terminate(threadId), true);
+  }
+
   /** Worker `threadId` is gone, and every answer it sent has been handled: what it held is lost. */
   #onWorkerExit(threadId: number, code: number, loaded: boolean, cause: unknown): void {
     const lost = this.#balancer.dispatchesOf(threadId);
@@ -1071,7 +1127,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     const ended = this.#endedByPool.delete(threadId) || culprit === 'marked';
     this.#interrupted = ended ? threadId : 0;
     this.#culprit = ended || culprit !== undefined ? threadId : 0;
-    for (const dispatch of lost) {
+    // Newest first, as within each (see #onDispatchFailure): the tasks run again keep their order.
+    for (const dispatch of lost.reverse()) {
       this.#sent[dispatch.slots[0]!] = undefined;
       this.#onDispatchFailure(dispatch, cause);
     }
@@ -1084,7 +1141,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       this.#break(
         new PoolBrokenError(
           `${MAX_START_FAILURES} workers in a row ended before loading the task module`,
-          { cause: new WorkerCrashedError('(loading the task module)', code) },
+          { cause: this.#loadFailure ?? new WorkerCrashedError('(loading the task module)', code) },
         ),
       );
     }

@@ -105,15 +105,21 @@ export const Field = {
   mode: 5,
   /** In a message of several names, the index of the task's name in the message's list. */
   task: 6,
+  /**
+   * µs from the task's claim to its outcome, async part included (written before the outcome
+   * is posted): what its `timeout` is held to (see `WorkerPool.#overran`).
+   */
+  ran: 7,
 } as const;
-export const SLOT_WIDTH = 7;
+export const SLOT_WIDTH = 8;
 
 /** Control messages, loop → worker: `[tag, slot, task id]`. */
 export const ToWorker = { abort: 1 } as const;
 /**
  * Messages, worker → loop: `[tag, slot, task id, value]`. `answered`: the answer to a message
  * of tasks, `[answered, slot of its first task, 1 | 0, answer or failure]`. `loaded`: the task
- * module is in (a worker that exits before it is a start-up failure). `stray`: an error no running task owns (a throw from a
+ * module is in (a worker that exits before it is a start-up failure), or, with a
+ * SerializedError as its value, failed to load (the worker then serves no task). `stray`: an error no running task owns (a throw from a
  * timer, an unhandled rejection left by a task that already returned): the worker is retired.
  * `settled`: tasks of a message of several that some async task of it still holds in its
  * worker have settled: `[slot, id, ok, value or SerializedError, …]` in the value field. Each

@@ -35,6 +35,7 @@ export class SlotTable {
     cells[index + Field.owner] = 0;
     cells[index + Field.item] = 0;
     cells[index + Field.cost] = 0;
+    cells[index + Field.ran] = 0;
     cells[index + Field.id] = id;
     cells[index + Field.mode] = mode;
     cells[index + Field.task] = task;
@@ -86,6 +87,24 @@ export class SlotTable {
   /** Still waiting inside its worker, unclaimed. */
   isPending(slot: number): boolean {
     return Atomics.load(this.#cells, slot * SLOT_WIDTH) === SlotState.pending;
+  }
+
+  /**
+   * Ms the task in `slot` ran in its worker, from its claim to its outcome (0 until it has one;
+   * a task that ended its worker has none).
+   */
+  ranMs(slot: number): number {
+    return Atomics.load(this.#cells, slot * SLOT_WIDTH + Field.ran) / 1000;
+  }
+
+  /**
+   * The task in `slot` has finished in its worker, within `ms` by the worker's clock (or so
+   * lately that its run time is not written yet: its answer will tell).
+   */
+  finishedWithin(slot: number, ms: number): boolean {
+    return (
+      Atomics.load(this.#cells, slot * SLOT_WIDTH) === SlotState.done && this.ranMs(slot) <= ms
+    );
   }
 
   /** Ms the synchronous part of the task in `slot` took in its worker (0 until it finished). */

@@ -34,7 +34,10 @@ export interface TaskRecord {
   reason: unknown;
   /** Its slot in the shared table while a worker holds it; -1 otherwise. */
   slot: number;
-  /** Never sent with others again (a message it was in could not be posted). */
+  /**
+   * Never sent with others again: a message it was in could not be posted, or it finished in a
+   * worker that died of nothing known (alone, it is blamed if it was the cause).
+   */
   solo: boolean;
   submittedAt: number;
   dispatchedAt: number;

@@ -47,6 +47,8 @@ export class WorkerControls {
   readonly #exitCodes = new Map<number, number>();
   /** Workers alive that have loaded the task module. */
   readonly #loaded = new Set<number>();
+  /** Workers told to end that have not exited yet. */
+  readonly #terminated = new Set<number>();
 
   constructor(piscina: Piscina, on: ControlHandlers) {
     this.#piscina = piscina;
@@ -54,7 +56,8 @@ export class WorkerControls {
       if (typeof message !== 'object' || message === null || !(CONTROL_PORT_KEY in message)) return;
       const { threadId, [CONTROL_PORT_KEY]: port } = message as unknown as ControlPortMessage;
       const deliver = (control: ControlMessage) => {
-        if (control[0] === ToLoop.loaded) this.#loaded.add(threadId);
+        // With the error it failed with, it did not load.
+        if (control[0] === ToLoop.loaded && control[3] === undefined) this.#loaded.add(threadId);
         on.message(control, threadId);
       };
       this.#lines.set(threadId, { port, refs: 0 });
@@ -81,6 +84,7 @@ export class WorkerControls {
         }
         port.close();
         const loaded = this.#loaded.delete(threadId);
+        this.#terminated.delete(threadId);
         this.#exitCodes.set(threadId, code);
         this.#lines.delete(threadId);
         on.exit(threadId, code, loaded, ended ?? new Error(`worker exited with code: ${code}`));
@@ -115,8 +119,14 @@ export class WorkerControls {
     return this.#exitCodes.get(threadId);
   }
 
-  /** Ends worker `threadId` (Piscina sees it exit and starts a new one). */
+  /**
+   * Ends worker `threadId` (Piscina sees it exit and starts a new one). Once per worker: each
+   * `Worker.terminate()` adds an 'exit' listener (a dozen tasks past `grace` in one worker made
+   * Node warn of a listener leak).
+   */
   terminate(threadId: number): void {
+    if (this.#terminated.has(threadId)) return;
+    this.#terminated.add(threadId);
     void this.#worker(threadId)?.terminate();
   }
 

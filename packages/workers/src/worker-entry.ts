@@ -89,9 +89,36 @@ blameExits();
 // Held in an object: a task map with a task named `then` must not be taken for a thenable.
 const loading: Promise<{ tasks: TaskMap } | Envelope> = loadTasks(tasksUrl).then((result) => {
   loaded = result;
+  if (ENVELOPE_KEY in result) {
+    // Tasks that came early are never served: the loop ends this worker (one that replaced a
+    // worker that died; at start, start() fails) and sends them to another (none started).
+    control.postMessage([ToLoop.loaded, -1, 0, (result as { error: unknown }).error]);
+    return result;
+  }
   control.postMessage([ToLoop.loaded, -1, 0, undefined]);
+  serveEarly();
   return result;
 });
+/**
+ * Messages of tasks that came before the module was loaded (a worker that replaced one that
+ * died gets its share at once), in order; undefined once they are all served.
+ */
+let early: TaskMessage[] | undefined = [];
+
+/**
+ * Serves the messages that came early, one per turn of the event loop: each message's
+ * answer, and whatever its tasks left queued, goes before the next message's tasks run, as
+ * for messages that come later (an exit left behind is blamed on the right task).
+ */
+function serveEarly(): void {
+  const message = early!.shift();
+  if (message === undefined) {
+    early = undefined;
+    return;
+  }
+  serve(message, true);
+  setImmediate(serveEarly);
+}
 /** The module once loaded: tasks after the first skip the await. */
 let loaded: { tasks: TaskMap } | Envelope | undefined;
 
@@ -135,7 +162,11 @@ function onControl(message: unknown[]): void {
  * answer goes a microtask later: what its tasks left queued runs first, so a task that ends
  * its worker from a microtask after returning is blamed for it, not answered for.
  */
-function serve(message: TaskMessage): void {
+function serve(message: TaskMessage, inTurn = false): void {
+  if (early !== undefined && !inTurn) {
+    early.push(message);
+    return;
+  }
   const slots = message[1] as number | Int32Array;
   const key = typeof slots === 'number' ? slots : slots[0]!;
   let answer: unknown;
@@ -159,6 +190,9 @@ function serve(message: TaskMessage): void {
  * UncloneableResultError; in a message of several, only the tasks whose values are refused.
  */
 function reply(message: TaskMessage, key: number, ok: 0 | 1, answer: unknown): void {
+  // Cloning a message's values may run their getters: an exit from one of several is nobody's
+  // for sure (it is left unmarked, and the loop runs each again alone, where it is known).
+  if (typeof message[1] !== 'number') lastSync = undefined;
   try {
     if (answer instanceof Moving) {
       control.postMessage([ToLoop.answered, key, ok, answer.value], answer.transferList);
@@ -254,6 +288,9 @@ function watchStrayErrors(): void {
 function blameExits(): void {
   const exit = process.exit.bind(process);
   process.exit = ((code?: number) => {
+    // Node refuses some codes (1.5, 'x') with a throw, and the worker goes on: a refused call
+    // must mark no one, so the code is checked (by the same setter) before the mark.
+    if (code !== undefined && code !== null) process.exitCode = code;
     const context = current.getStore() ?? onStack ?? (untraced.size === 0 ? lastSync : undefined);
     const index = context === undefined ? -1 : context.slot * SLOT_WIDTH;
     // Only while the slot is still its own (a slot is reused once its task's answer is in).
@@ -435,8 +472,8 @@ function runItem(
   const context = new WorkerContext(id, slot, name, sink);
   running[slot] = context;
   let async = false;
+  const started = performance.now();
   try {
-    const started = performance.now();
     let work: unknown;
     if (task instanceof AsyncFunction || tracedTasks.has(name)) {
       lastSync = undefined;
@@ -451,13 +488,13 @@ function runItem(
       }
     }
     // The synchronous part is what the task costs its worker (see cost-model.ts).
-    Atomics.store(
-      states,
-      index + Field.cost,
-      Math.min(MAX_COST_US, (performance.now() - started) * 1000),
-    );
+    const cost = microsSince(started);
+    Atomics.store(states, index + Field.cost, cost);
     // A value: the task has finished (runOne and runBatch mark it done before returning).
-    if (!isPromise(work)) return work;
+    if (!isPromise(work)) {
+      Atomics.store(states, index + Field.ran, cost);
+      return work;
+    }
     // A plain function that returned a promise: its next calls are traced as async ones.
     if (!(mode & Mode.batch)) tracedTasks.add(name);
     async = true;
@@ -469,12 +506,14 @@ function runItem(
     // Only an async task can meet an error thrown outside it while it runs (a timer).
     return Promise.race([work, context.crashed]).then(
       (result) => {
+        Atomics.store(states, index + Field.ran, microsSince(started));
         Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
         running[slot] = undefined;
         untraced.delete(context);
         return result;
       },
       (error: unknown) => {
+        Atomics.store(states, index + Field.ran, microsSince(started));
         Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
         running[slot] = undefined;
         untraced.delete(context);
@@ -482,6 +521,11 @@ function runItem(
       },
     );
   } catch (error) {
+    // A task that throws (or returns what cannot travel) costs its time too, and is held to
+    // its timeout as one that returns.
+    const cost = microsSince(started);
+    Atomics.store(states, index + Field.cost, cost);
+    Atomics.store(states, index + Field.ran, cost);
     Atomics.compareExchange(states, index, SlotState.running, SlotState.done);
     throw failure(error);
   } finally {
@@ -489,13 +533,19 @@ function runItem(
   }
 }
 
-/** The most the cost field holds (an Int32 of µs: about 35 minutes). */
+/** The most the cost and ran fields hold (an Int32 of µs: about 35 minutes). */
 const MAX_COST_US = 2 ** 31 - 1;
+
+/** µs since `started` (a `performance.now()`), as the cost and ran fields hold them. */
+function microsSince(started: number): number {
+  return Math.min(MAX_COST_US, (performance.now() - started) * 1000);
+}
 const skipped: Envelope = Object.freeze({ [ENVELOPE_KEY]: 'skipped' });
 
 /**
- * Runs the tasks of one message, each claimed as it starts; async ones run side by side. A
- * message of synchronous tasks is answered at once. While an async task of it still runs, no
+ * Runs the tasks of one message, each claimed as it starts, one microtask after the one before
+ * returned; async ones run side by side. A message of synchronous tasks is answered as soon
+ * as its last task returns. While an async task of it still runs, no
  * other task waits for it: the outcomes of the tasks that have finished go to the loop at
  * once, and each async task's as it ends (`ToLoop.settled`). Those go as copies (no buffer
  * moved); the message's answer, once all have settled, still carries every outcome (the loop
@@ -517,13 +567,13 @@ function runGroup(
     failures.push(i, answer, error);
   };
   let waits: Promise<void>[] | undefined;
-  for (let i = 0; i < slots.length; i++) {
+  const runAt = (i: number): void => {
     const slot = slots[i]!;
     try {
       const work = runItem(module, nameOf(message, slot), slot, message[2 + i], transfer);
       if (!isPromise(work)) {
         answers[1 + i] = work;
-        continue;
+        return;
       }
       const id = running[slot]!.id;
       waits ??= [];
@@ -543,11 +593,34 @@ function runGroup(
     } catch (envelope) {
       fail(i, envelope);
     }
-  }
-  if (waits === undefined) return groupAnswer(answers, failures, transfer);
-  postFinished(slots, answers, failures);
-  return Promise.all(waits).then(() => groupAnswer(answers, failures, transfer));
+  };
+  // Each task starts a microtask after the one before it returned, so what a task leaves
+  // queued (a microtask that ends the worker) runs while it is still the last task run, and
+  // is blamed on it, not on the task after it. (A promise's reaction costs about 30 ns; with
+  // the whole message in one loop, an exit from a microtask blamed the message's last task.)
+  return new Promise((resolve, reject) => {
+    let i = 0;
+    const step = (): void => {
+      try {
+        runAt(i);
+        if (++i < slots.length) {
+          settledPromise.then(step);
+        } else if (waits === undefined) {
+          resolve(groupAnswer(answers, failures, transfer));
+        } else {
+          postFinished(slots, answers, failures);
+          resolve(Promise.all(waits).then(() => groupAnswer(answers, failures, transfer)));
+        }
+      } catch (error) {
+        reject(failure(error));
+      }
+    };
+    step();
+  });
 }
+
+/** Resolved once: `then` on it runs a callback as the next microtask. */
+const settledPromise = Promise.resolve();
 
 /** `answers` with its failures (as triples in message order, or null), as it travels. */
 function groupAnswer(

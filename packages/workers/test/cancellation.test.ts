@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { type TasksOf, WorkerPool } from '@tandem/workers';
 import { useFakeClock } from './fake-clock.ts';
 import type gateTasks from './fixtures/gate.ts';
 import { fixture, gate } from './gate.ts';
 
 type GateTasks = TasksOf<typeof gateTasks>;
+
+/** The process warnings emitted until the test ends. */
+function collectWarnings(t: TestContext): Error[] {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  return warnings;
+}
 
 const start = (options: { grace?: number; concurrentTasksPerWorker?: number } = {}) =>
   WorkerPool.start<GateTasks>({
@@ -105,6 +114,24 @@ test('a running task that ignores its abort is terminated after grace; the worke
   assert.equal(pool.stats().threads, 1);
 });
 
+test('a dozen tasks in one worker that ignore their timeout end it once (no MaxListeners warning)', async (t) => {
+  const pool = await start({ grace: 20, concurrentTasksPerWorker: 16 });
+  t.after(() => pool.destroy());
+  const warnings = collectWarnings(t);
+  const g = gate();
+  const deaf = Array.from({ length: 12 }, () => pool.run('ignoreAbort', g.cells, { timeout: 5 }));
+  for (const outcome of await Promise.allSettled(deaf)) {
+    assert.equal(outcome.status === 'rejected' && outcome.reason.code, 'ERR_TANDEM_TASK_TIMEOUT');
+  }
+  assert.equal(await pool.run('echo', 'next'), 'next');
+  await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+  assert.deepEqual(
+    warnings.map((warning) => warning.name),
+    [],
+  );
+  assert.equal(pool.stats().workersReplaced, 1);
+});
+
 test('a task running beside one terminated after grace is interrupted, not blamed: it runs again', async (t) => {
   const pool = await start({ grace: 20, concurrentTasksPerWorker: 2 });
   t.after(() => pool.destroy());
@@ -153,6 +180,52 @@ test('a task that ran past its timeout times out even when its answer reaches a 
   assert.equal(pool.stats().completed, 0);
 });
 
+test('a task that finished within its timeout stands when the timer fires before its answer reaches a busy loop', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const clock = useFakeClock(t); // the pool's timers fire only when the test moves time
+  const g = gate();
+  const running = pool.run('awaitGateThenMark', g.cells, { timeout: 50 });
+  await g.started(1);
+  while (clock.pending() === 0) await new Promise((resolve) => setImmediate(resolve)); // armed
+  g.open();
+  Atomics.wait(g.cells, 2, 0, 30_000); // the loop is held until the task has been answered
+  clock.advance(clock.now() + 60); // the timer is due first; the answer waits on the port
+  assert.equal(await running, 'opened');
+  assert.deepEqual([pool.stats().completed, pool.stats().cancelled], [1, 0]);
+});
+
+test('a task that ran past its timeout and then threw, or ran past it after an await, times out as well', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  for (const [name, fail] of [
+    ['spinThenMark', true],
+    ['spinThenMarkAsync', false],
+  ] as const) {
+    const g = gate();
+    const running = pool.run(name, { cells: g.cells, ms: 20, fail }, { timeout: 5 });
+    Atomics.wait(g.cells, 2, 0, 30_000); // the loop is held until the task has finished
+    await assert.rejects(running, { code: 'ERR_TANDEM_TASK_TIMEOUT', task: name, timeout: 5 });
+  }
+  assert.equal(pool.stats().cancelled, 2);
+});
+
+test('a task that ran past its timeout beside a running async one (its outcome goes early) times out', async (t) => {
+  const pool = await start({ concurrentTasksPerWorker: 4 });
+  t.after(() => pool.destroy());
+  const g = gate();
+  const alone = pool.run('echo', 'to the idle worker, alone');
+  // These two share the next message: the async one still runs when the other has finished.
+  const late = pool.run('spinThenMark', { cells: g.cells, ms: 20 }, { timeout: 5 });
+  const beside = pool.run('awaitGate', g.cells);
+  await new Promise((resolve) => setImmediate(resolve)); // the message is sent
+  Atomics.wait(g.cells, 2, 0, 30_000);
+  await assert.rejects(late, { code: 'ERR_TANDEM_TASK_TIMEOUT', timeout: 5 });
+  g.open();
+  assert.equal(await beside, 'opened');
+  assert.equal(await alone, 'to the idle worker, alone');
+});
+
 test('timeout fires on a task that runs too long, with TaskTimeoutError', async (t) => {
   const pool = await start();
   t.after(() => pool.destroy());
@@ -178,10 +251,7 @@ test('deadline counts queue time: a task still queued at its deadline rejects an
 test('one signal shared by many tasks cancels them all, with one listener (no MaxListeners warning)', async (t) => {
   const pool = await start({ concurrentTasksPerWorker: 4 });
   t.after(() => pool.destroy());
-  const warnings: Error[] = [];
-  const onWarning = (warning: Error) => warnings.push(warning);
-  process.on('warning', onWarning);
-  t.after(() => process.off('warning', onWarning));
+  const warnings = collectWarnings(t);
   const g = gate();
   const holding = pool.run('hold', g.cells);
   await g.started(1);

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { type TasksOf, WorkerPool } from '@tandem/workers';
 import type crashTasks from './fixtures/crash.ts';
+import type loadFlagTasks from './fixtures/load-flag.ts';
 import { fixture } from './gate.ts';
 import { isolated } from './isolated.ts';
 
@@ -115,4 +119,80 @@ test('tasks that finished beside a crashing task in the same worker are not lost
   assert.deepEqual(values, [2, 4, 'ERR_TANDEM_WORKER_CRASHED', 6, 8]);
   assert.equal(pool.stats().crashed, 1);
   assert.ok(pool.stats().messages <= 3, `${pool.stats().messages} messages`);
+});
+
+/** What fixtures/load-flag.ts does as it loads in this process's workers: 'throw', or 'lean'. */
+const loadFlag = join(tmpdir(), `tandem-load-flag-${process.pid}`);
+
+const startLoadFlag = (threads: number) =>
+  WorkerPool.start<TasksOf<typeof loadFlagTasks>>({ tasks: fixture('load-flag'), threads });
+
+test('a worker that replaced a dead one and cannot load the module takes no task: its tasks run elsewhere, and a later one serves', async (t) => {
+  const pool = await startLoadFlag(2);
+  t.after(async () => {
+    rmSync(loadFlag, { force: true });
+    await pool.destroy();
+  });
+  writeFileSync(loadFlag, 'throw');
+  await assert.rejects(pool.run('exit', 3), { code: 'ERR_TANDEM_WORKER_CRASHED' });
+  // 100 tasks of 2 ms: the replacement arrives, fails to load, and is given some of them.
+  const burst = await Promise.allSettled(Array.from({ length: 100 }, () => pool.run('spin', 2)));
+  const failed = burst.flatMap((outcome) =>
+    outcome.status === 'rejected' ? [outcome.reason] : [],
+  );
+  assert.deepEqual(
+    failed.map((error) => error.code),
+    [],
+  );
+  rmSync(loadFlag);
+  // Once the cause is gone, the next replacement loads: both workers answer again.
+  const threads = new Set<number>();
+  while (threads.size < 2) {
+    for (const id of await Promise.all(Array.from({ length: 20 }, () => pool.run('spin', 1)))) {
+      threads.add(id as number);
+    }
+  }
+  const stats = pool.stats();
+  assert.equal(stats.broken, false);
+  assert.ok(stats.workersReplaced >= 2, `${stats.workersReplaced} replaced`);
+});
+
+test('workers that keep failing to load the module break the pool, with the load error as cause', async (t) => {
+  const pool = await startLoadFlag(1);
+  t.after(async () => {
+    rmSync(loadFlag, { force: true });
+    await pool.destroy();
+  });
+  writeFileSync(loadFlag, 'throw');
+  await assert.rejects(pool.run('exit', 3), { code: 'ERR_TANDEM_WORKER_CRASHED' });
+  // The queued task waits while replacements are tried (0.1 s, then 1 s apart), then fails.
+  await assert.rejects(
+    pool.run('threadId', undefined),
+    (error: Error & { code: string; cause: unknown }) => {
+      assert.equal(error.code, 'ERR_TANDEM_POOL_BROKEN');
+      assert.match(error.message, /3 workers in a row could not load the task module/);
+      const cause = error.cause as Error & { code: string; cause: Error };
+      assert.equal(cause.code, 'ERR_TANDEM_TASK_MODULE_LOAD');
+      assert.match(cause.cause.message, /the config file is being rewritten/);
+      return true;
+    },
+  );
+  assert.equal(pool.stats().broken, true);
+  await assert.rejects(pool.run('threadId', undefined), { code: 'ERR_TANDEM_POOL_BROKEN' });
+});
+
+test('a task named like an Object.prototype method, missing in a worker started later, rejects there as unknown', async (t) => {
+  const pool = await startLoadFlag(1);
+  t.after(async () => {
+    rmSync(loadFlag, { force: true });
+    await pool.destroy();
+  });
+  assert.equal(await pool.run('toString', undefined), 'the task');
+  writeFileSync(loadFlag, 'lean');
+  await assert.rejects(pool.run('exit', 3), { code: 'ERR_TANDEM_WORKER_CRASHED' });
+  // The replacement's module has no `toString` task: Object.prototype's must not run instead.
+  await assert.rejects(pool.run('toString', undefined), {
+    code: 'ERR_TANDEM_UNKNOWN_TASK',
+    message: /in worker thread/,
+  });
 });

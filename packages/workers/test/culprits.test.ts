@@ -111,6 +111,53 @@ test('an async task running beside one that ends the worker was interrupted, not
   assert.deepEqual([pool.stats().crashed, pool.stats().workersReplaced], [1, 1]);
 });
 
+test('a task that ends its worker from a microtask after returning, in a message of several, is blamed alone', async (t) => {
+  const pool = await start({ concurrentTasksPerWorker: 8 });
+  t.after(() => pool.destroy());
+  const runs = counter();
+  await pool.run('double', 0);
+  // The first call goes alone to the idle worker; the next five share a message.
+  const first = pool.run('double', 1);
+  const calls = [pool.run('double', 2), pool.run('double', 3), pool.run('exitAfterReturn', runs)];
+  calls.push(pool.run('double', 4), pool.run('double', 5));
+  const outcomes = await Promise.allSettled([first, ...calls]);
+  const shown = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : o.reason.code));
+  assert.deepEqual(shown, [2, 4, 6, 'ERR_TANDEM_WORKER_CRASHED', 8, 10]);
+  assert.equal(Atomics.load(runs, 0), 1, 'the culprit ran once');
+  assert.deepEqual([pool.stats().crashed, pool.stats().workersReplaced], [1, 1]);
+});
+
+test("an exit from a value's getter as a message of several is posted blames no neighbour: each runs again alone, in order", async (t) => {
+  const pool = await start({ concurrentTasksPerWorker: 8 });
+  t.after(() => pool.destroy());
+  const runs = counter();
+  const log = new Int32Array(new SharedArrayBuffer(4 * 16));
+  await pool.run('double', 0);
+  const first = pool.run('double', 1);
+  const logged = (value: number) => pool.run('logRun', { cells: log, value });
+  const calls = [logged(1), logged(2), pool.run('exitWhenCloned', runs), logged(3), logged(4)];
+  const outcomes = await Promise.allSettled([first, ...calls]);
+  const shown = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : o.reason.code));
+  assert.deepEqual(shown, [2, 1, 2, 'ERR_TANDEM_WORKER_CRASHED', 3, 4]);
+  // Whose getter ended it is unknown in the message of five; alone, the culprit is known.
+  assert.equal(Atomics.load(runs, 0), 2, 'the culprit ran twice: with the others, then alone');
+  assert.deepEqual([...log.subarray(1, 1 + Atomics.load(log, 0))], [1, 2, 3, 4, 1, 2, 3, 4]);
+  assert.deepEqual([pool.stats().crashed, pool.stats().workersReplaced], [1, 2]);
+});
+
+test('a process.exit() that Node refuses (code 1.5) and the task catches marks no one', async (t) => {
+  const pool = await start({ concurrentTasksPerWorker: 4 });
+  t.after(() => pool.destroy());
+  const g = gate();
+  const careful = pool.run('refusedExitThenHold', g.cells);
+  await g.started(1);
+  await assert.rejects(pool.run('exit', 4), { code: 'ERR_TANDEM_WORKER_CRASHED', exitCode: 4 });
+  await g.started(2);
+  g.open();
+  assert.equal(await careful, 'released', 'interrupted, not to blame: it ran again');
+  assert.deepEqual([pool.stats().crashed, pool.stats().workersReplaced], [1, 1]);
+});
+
 for (const together of [true, false]) {
   test(`a task that ends its worker while a plain function's promise runs untraced beside it (${together ? 'one message' : 'two messages'}) is blamed alone`, async (t) => {
     const pool = await start({ concurrentTasksPerWorker: 4 });
