@@ -163,6 +163,8 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   #startFailures = 0;
   /** What the last worker that could not load the task module failed with (cleared by one that could). */
   #loadFailure: Error | undefined;
+  /** Workers that could not load the task module (counted in `#startFailures` already). */
+  readonly #loadFailed = new Set<number>();
   /** start() has resolved: a worker that fails to load from now on replaced one that died. */
   #started = false;
   #broken: PoolBrokenError | undefined;
@@ -1068,7 +1070,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     } else if (tag === ToLoop.started && record.timeout !== undefined) {
       const timeout = record.timeout;
       record.timeoutTimer?.cancel(); // started again on a new worker after a crash
-      record.timeoutTimer = startTimer(timeout, () => {
+      // Node's timers count whole ms from a loop time rounded down: one armed for `timeout`
+      // may fire up to 1 ms early. Past ⌈timeout⌉ + 1 ms the task has run at least `timeout`.
+      const delay = Math.ceil(timeout) + 1;
+      record.timeoutTimer = startTimer(delay, () => {
         // Finished in time by its worker's clock, its answer waiting behind a busy loop: it
         // stands (the mirror of #overran: neither way does the race decide).
         if (record.where === 'worker' && this.#slots.finishedWithin(record.slot, timeout)) return;
@@ -1099,7 +1104,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     if (!this.#started || this.#destroyed || this.#broken !== undefined) return;
     // TaskModuleLoadError or InvalidTaskModuleError, from the worker.
     this.#loadFailure = error;
-    if (this.#startFailures + 1 >= MAX_START_FAILURES) {
+    // Counted now, in the order load outcomes arrive (a success arriving later resets the
+    // count), not when the worker exits after its pause.
+    this.#loadFailed.add(threadId);
+    if (++this.#startFailures >= MAX_START_FAILURES) {
       this.#break(
         new PoolBrokenError(
           `${MAX_START_FAILURES} workers in a row could not load the task module`,
@@ -1111,7 +1119,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
       return;
     }
     this.#balancer.retire(threadId);
-    const pause = LOAD_RETRY_MS * 10 ** this.#startFailures;
+    const pause = LOAD_RETRY_MS * 10 ** (this.#startFailures - 1);
     startTimer(pause, () => this.#controls.terminate(threadId), true);
   }
 
@@ -1136,7 +1144,7 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     this.#interrupted = 0;
     if (this.#destroyed || this.#broken !== undefined) return;
     this.#stats.workersReplaced++;
-    if (loaded) return;
+    if (this.#loadFailed.delete(threadId) || loaded) return;
     if (++this.#startFailures >= MAX_START_FAILURES) {
       this.#break(
         new PoolBrokenError(
@@ -1152,10 +1160,15 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
     this.#broken = error;
     for (const record of this.#admission.drain()) {
       record.where = 'done';
+      this.#stats.failed++;
       this.#settle(record, false, error);
     }
     // Tasks in workers settle now; their records are counted out as their workers end.
-    for (const record of this.#bySlot) if (record !== undefined) this.#settle(record, false, error);
+    for (const record of this.#bySlot) {
+      if (record === undefined) continue;
+      if (!record.settled) this.#stats.failed++;
+      this.#settle(record, false, error);
+    }
     this.#loopLag.stop();
     this.#piscinaDown ??= this.#piscina.destroy();
   }

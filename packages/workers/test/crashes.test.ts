@@ -178,6 +178,8 @@ test('workers that keep failing to load the module break the pool, with the load
     },
   );
   assert.equal(pool.stats().broken, true);
+  // Both settled tasks are counted: the crash, and the queued task the break failed.
+  assert.deepEqual([pool.stats().completed, pool.stats().failed, pool.stats().crashed], [0, 2, 1]);
   await assert.rejects(pool.run('threadId', undefined), { code: 'ERR_TANDEM_POOL_BROKEN' });
 });
 
