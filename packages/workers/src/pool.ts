@@ -1090,7 +1090,10 @@ export class WorkerPool<Tasks extends TaskMap = TaskMap> implements TaskBackend<
   }
 
   #endRetired(): void {
-    for (const threadId of this.#balancer.emptied()) this.#controls.terminate(threadId);
+    for (const threadId of this.#balancer.emptied()) {
+      // One that could not load the module is ended after its pause (see #onLoadFailed).
+      if (!this.#loadFailed.has(threadId)) this.#controls.terminate(threadId);
+    }
   }
 
   /**
