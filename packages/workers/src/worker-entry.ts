@@ -47,6 +47,27 @@ import { isTypeScript, registerTypeScript } from './typescript-tasks.js';
 const { tasksUrl, states: stateBuffer } = workerData as WorkerBootData;
 // Not `instanceof Promise`: that reads the prototype, which a (revoked) Proxy can refuse.
 const isPromise = types.isPromise as (value: unknown) => value is Promise<unknown>;
+const promiseThen = Promise.prototype.then;
+
+/**
+ * `promise.then(onValue, onError)` as `await promise` would follow it: a task's promise whose
+ * own `then` was replaced is not asked (it could answer anything, or never call back and leave
+ * the task's slot running); a subclass's `then` is, through a plain promise that adopts it. A
+ * `constructor` getter that throws is the promise's error.
+ */
+function whenSettled<T>(
+  promise: Promise<unknown>,
+  onValue: (value: unknown) => T,
+  onError: (error: unknown) => T,
+): Promise<Awaited<T>> {
+  let adopted: Promise<unknown>;
+  try {
+    adopted = Promise.resolve(promise);
+  } catch (error) {
+    adopted = Promise.reject(error);
+  }
+  return promiseThen.call(adopted, onValue, onError) as Promise<Awaited<T>>;
+}
 const states = new Int32Array(stateBuffer);
 
 // The loop talks to this worker through its own port; Piscina's parentPort protocol must not
@@ -693,7 +714,8 @@ function runOne(task: TaskMap[string], input: unknown, context: WorkerContext): 
     context.finish();
     return encode(context.name, result, context.sink);
   }
-  return result.then(
+  return whenSettled(
+    result,
     (value) => {
       context.finish();
       return encode(context.name, value, context.sink);
@@ -776,7 +798,8 @@ function runItems(batch: Batch, from: number): Promise<void> | undefined {
       continue;
     }
     if (isPromise(value)) {
-      return value.then(
+      return whenSettled(
+        value,
         (settled) => {
           keepItem(batch, i, settled);
           return runItems(batch, i + 1);

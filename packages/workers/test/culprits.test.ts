@@ -3,7 +3,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { type TestContext, test } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
 import { type TasksOf, WorkerPool } from '@tandem/workers';
-import { deferred } from '@tandem/workers/internal';
+import { deferred, mapBatched } from '@tandem/workers/internal';
 import type hostileTasks from './fixtures/hostile.ts';
 import { fixture, gate } from './gate.ts';
 
@@ -228,6 +228,47 @@ test('an input that only fails when posted (a MessagePort not transferred) is ER
   assert.equal(pool.stats().crashed, 0);
   assert.equal(pool.stats().workersReplaced, 0);
   assert.equal(await pool.run('double', 2), 4);
+});
+
+// They used to go through the promise's own `then`: a task resolved with what that `then`
+// gave (42, 7), a map item with a silent `then` never finished in the worker's books, and a
+// subclass's `then` was asked twice (2 + 1 + 1).
+const oddPromises = [
+  ['answers', { status: 'fulfilled', value: 1 }],
+  ['silent', { status: 'fulfilled', value: 1 }],
+  ['subclass', { status: 'fulfilled', value: 2 }],
+  ['constructorThrows', { status: 'rejected', message: 'constructor getter' }],
+] as const;
+
+const outcome = (settled: PromiseSettledResult<unknown>) =>
+  settled.status === 'fulfilled'
+    ? settled
+    : { status: settled.status, message: (settled.reason as Error).message };
+
+test('a task returning a promise with a lying then settles as `await` would take it', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const settled = await Promise.allSettled(
+    oddPromises.map(([kind]) => pool.run('returnsOddPromise', { value: 1, kind })),
+  );
+  assert.deepEqual(
+    settled.map(outcome),
+    oddPromises.map(([, expected]) => expected),
+  );
+  assert.equal(pool.stats().running + pool.stats().inWorkers, 0);
+  assert.equal(pool.stats().crashed, 0);
+});
+
+test('map items returning promises with a lying then: each settles alone, in order', async (t) => {
+  const pool = await start();
+  t.after(() => pool.destroy());
+  const inputs = oddPromises.map(([kind]) => ({ value: 1, kind }));
+  const settled = (await mapBatched(pool, 'returnsOddPromise', [...inputs, ...inputs], {
+    batch: 8,
+    settle: true,
+  })) as PromiseSettledResult<unknown>[];
+  const expected = oddPromises.map(([, outcome]) => outcome);
+  assert.deepEqual(settled.map(outcome), [...expected, ...expected]);
 });
 
 test('a task that returns a revoked Proxy runs once and rejects with ERR_TANDEM_UNCLONEABLE_RESULT', async (t) => {
