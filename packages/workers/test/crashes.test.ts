@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type TasksOf, WorkerPool } from '@tandem/workers';
 import type crashTasks from './fixtures/crash.ts';
 import type loadFlagTasks from './fixtures/load-flag.ts';
@@ -123,16 +124,39 @@ test('tasks that finished beside a crashing task in the same worker are not lost
 
 /** What fixtures/load-flag.ts does as it loads in this process's workers: 'throw', or 'lean'. */
 const loadFlag = join(tmpdir(), `tandem-load-flag-${process.pid}`);
+/** Where it logs each load, `<ms> <mode>` a line, once the file exists. */
+const loadLog = `${loadFlag}.loads`;
 
-const startLoadFlag = (threads: number) =>
-  WorkerPool.start<TasksOf<typeof loadFlagTasks>>({ tasks: fixture('load-flag'), threads });
-
-test('a worker that replaced a dead one and cannot load the module takes no task: its tasks run elsewhere, and a later one serves', async (t) => {
-  const pool = await startLoadFlag(2);
+/** A pool of fixtures/load-flag.ts; the flag and the log are removed after the test. */
+async function startLoadFlag(t: TestContext, threads: number) {
+  const pool = await WorkerPool.start<TasksOf<typeof loadFlagTasks>>({
+    tasks: fixture('load-flag'),
+    threads,
+  });
   t.after(async () => {
     rmSync(loadFlag, { force: true });
+    rmSync(loadLog, { force: true });
     await pool.destroy();
   });
+  return pool;
+}
+
+/** The first `count` loads logged, once there are that many. */
+async function loadsLogged(count: number): Promise<{ at: number; mode: string }[]> {
+  for (;;) {
+    const lines = readFileSync(loadLog, 'utf8').split('\n').filter(Boolean);
+    if (lines.length >= count) {
+      return lines.slice(0, count).map((line) => {
+        const [at, mode = ''] = line.split(' ');
+        return { at: Number(at), mode };
+      });
+    }
+    await delay(5);
+  }
+}
+
+test('a worker that replaced a dead one and cannot load the module takes no task: its tasks run elsewhere, and a later one serves', async (t) => {
+  const pool = await startLoadFlag(t, 2);
   writeFileSync(loadFlag, 'throw');
   await assert.rejects(pool.run('exit', 3), { code: 'ERR_TANDEM_WORKER_CRASHED' });
   // 100 tasks of 2 ms: the replacement arrives, fails to load, and is given some of them.
@@ -158,11 +182,7 @@ test('a worker that replaced a dead one and cannot load the module takes no task
 });
 
 test('workers that keep failing to load the module break the pool, with the load error as cause', async (t) => {
-  const pool = await startLoadFlag(1);
-  t.after(async () => {
-    rmSync(loadFlag, { force: true });
-    await pool.destroy();
-  });
+  const pool = await startLoadFlag(t, 1);
   writeFileSync(loadFlag, 'throw');
   await assert.rejects(pool.run('exit', 3), { code: 'ERR_TANDEM_WORKER_CRASHED' });
   // The queued task waits while replacements are tried (0.1 s, then 1 s apart), then fails.
@@ -183,12 +203,39 @@ test('workers that keep failing to load the module break the pool, with the load
   await assert.rejects(pool.run('threadId', undefined), { code: 'ERR_TANDEM_POOL_BROKEN' });
 });
 
+// Before, a worker that could not load and held no task was ended at once, as soon as any
+// task ended elsewhere: three replacements were tried in a fraction of a second, and the pool
+// broke for a cause that lasted less.
+test('an idle worker that cannot load the module is ended after its pause: a cause gone within it leaves the pool whole', async (t) => {
+  const pool = await startLoadFlag(t, 2);
+  writeFileSync(loadFlag, 'throw');
+  writeFileSync(loadLog, '');
+  await assert.rejects(pool.run('exit', 3), { code: 'ERR_TANDEM_WORKER_CRASHED' });
+  // The other worker keeps answering one task at a time, so nothing is queued: each
+  // replacement that fails to load holds nothing while it waits to be ended.
+  let serving = true;
+  const served = (async () => {
+    while (serving) await pool.run('spin', 1);
+  })();
+  await loadsLogged(2);
+  rmSync(loadFlag);
+  const [first, second, third] = await loadsLogged(3);
+  serving = false;
+  await served;
+  assert.deepEqual([first!.mode, second!.mode, third!.mode], ['throw', 'throw', '']);
+  assert.ok(second!.at - first!.at >= 100, `${second!.at - first!.at} ms after the first`);
+  assert.ok(third!.at - second!.at >= 1_000, `${third!.at - second!.at} ms after the second`);
+  const threads = new Set<number>();
+  while (threads.size < 2) {
+    for (const id of await Promise.all(Array.from({ length: 20 }, () => pool.run('spin', 1)))) {
+      threads.add(id as number);
+    }
+  }
+  assert.equal(pool.stats().broken, false);
+});
+
 test('a task named like an Object.prototype method, missing in a worker started later, rejects there as unknown', async (t) => {
-  const pool = await startLoadFlag(1);
-  t.after(async () => {
-    rmSync(loadFlag, { force: true });
-    await pool.destroy();
-  });
+  const pool = await startLoadFlag(t, 1);
   assert.equal(await pool.run('toString', undefined), 'the task');
   writeFileSync(loadFlag, 'lean');
   await assert.rejects(pool.run('exit', 3), { code: 'ERR_TANDEM_WORKER_CRASHED' });
