@@ -53,20 +53,18 @@ const promiseThen = Promise.prototype.then;
  * `promise.then(onValue, onError)` as `await promise` would follow it: a task's promise whose
  * own `then` was replaced is not asked (it could answer anything, or never call back and leave
  * the task's slot running); a subclass's `then` is, through a plain promise that adopts it. A
- * `constructor` getter that throws is the promise's error.
+ * `constructor` that throws, or that changes between reads, is the promise's error.
  */
 function whenSettled<T>(
   promise: Promise<unknown>,
   onValue: (value: unknown) => T,
   onError: (error: unknown) => T,
 ): Promise<Awaited<T>> {
-  let adopted: Promise<unknown>;
   try {
-    adopted = Promise.resolve(promise);
+    return promiseThen.call(Promise.resolve(promise), onValue, onError) as Promise<Awaited<T>>;
   } catch (error) {
-    adopted = Promise.reject(error);
+    return promiseThen.call(Promise.reject(error), onValue, onError) as Promise<Awaited<T>>;
   }
-  return promiseThen.call(adopted, onValue, onError) as Promise<Awaited<T>>;
 }
 const states = new Int32Array(stateBuffer);
 
