@@ -47,25 +47,6 @@ import { isTypeScript, registerTypeScript } from './typescript-tasks.js';
 const { tasksUrl, states: stateBuffer } = workerData as WorkerBootData;
 // Not `instanceof Promise`: that reads the prototype, which a (revoked) Proxy can refuse.
 const isPromise = types.isPromise as (value: unknown) => value is Promise<unknown>;
-const promiseThen = Promise.prototype.then;
-
-/**
- * `promise.then(onValue, onError)` as `await promise` would follow it: a task's promise whose
- * own `then` was replaced is not asked (it could answer anything, or never call back and leave
- * the task's slot running); a subclass's `then` is, through a plain promise that adopts it. A
- * `constructor` that throws, or that changes between reads, is the promise's error.
- */
-function whenSettled<T>(
-  promise: Promise<unknown>,
-  onValue: (value: unknown) => T,
-  onError: (error: unknown) => T,
-): Promise<Awaited<T>> {
-  try {
-    return promiseThen.call(Promise.resolve(promise), onValue, onError) as Promise<Awaited<T>>;
-  } catch (error) {
-    return promiseThen.call(Promise.reject(error), onValue, onError) as Promise<Awaited<T>>;
-  }
-}
 const states = new Int32Array(stateBuffer);
 
 // The loop talks to this worker through its own port; Piscina's parentPort protocol must not
@@ -695,6 +676,26 @@ function runTask(
   return mode & Mode.batch
     ? runBatch(task, input as unknown[], context)
     : runOne(task, input, context);
+}
+
+const promiseThen = Promise.prototype.then;
+
+/**
+ * `promise.then(onValue, onError)` as `await promise` would follow it: a task's promise whose
+ * own `then` was replaced is not asked (it could answer anything, or never call back and leave
+ * the task's slot running); a subclass's `then` is, through a plain promise that adopts it. A
+ * `constructor` that throws, or that changes between reads, is the promise's error.
+ */
+function whenSettled<T>(
+  promise: Promise<unknown>,
+  onValue: (value: unknown) => T,
+  onError: (error: unknown) => T,
+): Promise<Awaited<T>> {
+  try {
+    return promiseThen.call(Promise.resolve(promise), onValue, onError) as Promise<Awaited<T>>;
+  } catch (error) {
+    return promiseThen.call(Promise.reject(error), onValue, onError) as Promise<Awaited<T>>;
+  }
 }
 
 /** The task's encoded value, or a promise of it for an async task (no promise made for a sync one). */

@@ -231,7 +231,7 @@ test('an input that only fails when posted (a MessagePort not transferred) is ER
 });
 
 // They used to go through the promise's own `then`: a task resolved with what that `then`
-// gave (42, 7), a map item with a silent `then` never finished in the worker's books, and a
+// gave (42, 7), one that never called back left the task's slot `running` in the worker, and a
 // subclass's `then` was asked twice (2 + 1 + 1).
 const oddPromises = [
   ['answers', { status: 'fulfilled', value: 1 }],
