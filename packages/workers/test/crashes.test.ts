@@ -141,6 +141,30 @@ async function startLoadFlag(t: TestContext, threads: number) {
   return pool;
 }
 
+type LoadFlagPool = Awaited<ReturnType<typeof startLoadFlag>>;
+
+/**
+ * A pool of two whose module cannot load from now on (each load logged), and one of whose
+ * workers has just died: Piscina is starting its replacement.
+ */
+async function crashWhileUnloadable(t: TestContext): Promise<LoadFlagPool> {
+  const pool = await startLoadFlag(t, 2);
+  writeFileSync(loadFlag, 'throw');
+  writeFileSync(loadLog, '');
+  await assert.rejects(pool.run('exit', 3), { code: 'ERR_TANDEM_WORKER_CRASHED' });
+  return pool;
+}
+
+/** Resolves once both workers of `pool` have answered a task. */
+async function bothWorkersAnswer(pool: LoadFlagPool): Promise<void> {
+  const threads = new Set<number>();
+  while (threads.size < 2) {
+    for (const id of await Promise.all(Array.from({ length: 20 }, () => pool.run('spin', 1)))) {
+      threads.add(id as number);
+    }
+  }
+}
+
 /** The loads logged so far. */
 function loads(): { at: number; mode: string }[] {
   return readFileSync(loadLog, 'utf8')
@@ -164,10 +188,7 @@ async function loadsLogged(count: number): Promise<{ at: number; mode: string }[
 test('a worker that replaced a dead one and cannot load the module takes no task: its tasks run elsewhere, and a later one serves', {
   timeout: 30_000,
 }, async (t) => {
-  const pool = await startLoadFlag(t, 2);
-  writeFileSync(loadFlag, 'throw');
-  writeFileSync(loadLog, '');
-  await assert.rejects(pool.run('exit', 3), { code: 'ERR_TANDEM_WORKER_CRASHED' });
+  const pool = await crashWhileUnloadable(t);
   // Bursts of 100 tasks of 2 ms until the replacement has failed to load (it may start late on
   // a busy machine): it arrives, fails, and is given some of them.
   const failed: string[] = [];
@@ -180,12 +201,7 @@ test('a worker that replaced a dead one and cannot load the module takes no task
   assert.equal(loads()[0]!.mode, 'throw');
   rmSync(loadFlag);
   // Once the cause is gone, the next replacement loads: both workers answer again.
-  const threads = new Set<number>();
-  while (threads.size < 2) {
-    for (const id of await Promise.all(Array.from({ length: 20 }, () => pool.run('spin', 1)))) {
-      threads.add(id as number);
-    }
-  }
+  await bothWorkersAnswer(pool);
   const stats = pool.stats();
   assert.equal(stats.broken, false);
   assert.ok(stats.workersReplaced >= 2, `${stats.workersReplaced} replaced`);
@@ -219,10 +235,7 @@ test('workers that keep failing to load the module break the pool, with the load
 test('an idle worker that cannot load the module is ended after its pause: a cause gone within it leaves the pool whole', {
   timeout: 30_000,
 }, async (t) => {
-  const pool = await startLoadFlag(t, 2);
-  writeFileSync(loadFlag, 'throw');
-  writeFileSync(loadLog, '');
-  await assert.rejects(pool.run('exit', 3), { code: 'ERR_TANDEM_WORKER_CRASHED' });
+  const pool = await crashWhileUnloadable(t);
   // The other worker keeps answering one task at a time, so nothing is queued: each
   // replacement that fails to load holds nothing while it waits to be ended.
   let serving = true;
@@ -237,12 +250,7 @@ test('an idle worker that cannot load the module is ended after its pause: a cau
   assert.deepEqual([first!.mode, second!.mode, third!.mode], ['throw', 'throw', '']);
   assert.ok(second!.at - first!.at >= 100, `${second!.at - first!.at} ms after the first`);
   assert.ok(third!.at - second!.at >= 1_000, `${third!.at - second!.at} ms after the second`);
-  const threads = new Set<number>();
-  while (threads.size < 2) {
-    for (const id of await Promise.all(Array.from({ length: 20 }, () => pool.run('spin', 1)))) {
-      threads.add(id as number);
-    }
-  }
+  await bothWorkersAnswer(pool);
   assert.equal(pool.stats().broken, false);
 });
 
